@@ -1,0 +1,110 @@
+/**
+ * `buildApp(options)` assembles the HTTP API around an opened engine and returns the Fastify
+ * instance without listening (STYLE 4); `cli/start.ts` listens, tests use `inject()` or port 0.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Sequencer } from '../engine/sequencer.ts';
+import { EngineOverloadedError, EngineUnavailableError } from '../engine/sequencer.ts';
+import { bodyBytesMax } from '../limits.ts';
+import { registerAuth } from './auth.ts';
+import { createMetrics } from './metrics.ts';
+import { sendProblem } from './problem.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { assetRoutes } from './routes/assets.ts';
+import { systemRoutes } from './routes/system.ts';
+import { transferRoutes } from './routes/transfers.ts';
+import { Problem } from './schemas.ts';
+
+export const version = '0.1.0';
+
+export interface AppOptions {
+  readonly sequencer: Sequencer;
+  readonly adminToken: string;
+  readonly storeKind: string;
+  /** pino options or false; request logging is off by default because it costs throughput. */
+  readonly logger?: FastifyBaseLogger;
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: bodyBytesMax,
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: false } },
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // An empty JSON body (as curl sends for `-X POST` with a JSON content type) means "no body", so
+  // post and void can be called without one; anything else goes through Fastify's safe parser.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
+    return jsonParser(request, body as string, done);
+  });
+
+  registerAuth(app, options.adminToken);
+  app.addSchema(Problem);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation !== undefined) {
+      const errors = error.validation.slice(0, 20).map((issue) => ({
+        path: `${error.validationContext ?? 'body'}${issue.instancePath}`,
+        message: issue.message ?? 'invalid',
+      }));
+      const tooMany = error.validation.some((issue) => issue.keyword === 'maxItems' && issue.instancePath === '/transfers');
+      return sendProblem(reply, tooMany ? 'batch_too_large' : 'validation_failed', { errors });
+    }
+    if (error instanceof EngineOverloadedError) {
+      reply.header('retry-after', String(error.retryAfterSeconds));
+      return sendProblem(reply, 'engine_overloaded');
+    }
+    if (error instanceof EngineUnavailableError) {
+      reply.header('retry-after', '5');
+      return sendProblem(reply, 'engine_unavailable');
+    }
+    switch (error.code) {
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return sendProblem(reply, 'malformed_json');
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendProblem(reply, 'body_too_large');
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        return sendProblem(reply, 'unsupported_media_type');
+      default:
+        break;
+    }
+    if (error instanceof SyntaxError || error.statusCode === 400) return sendProblem(reply, 'malformed_json');
+    if (typeof error.statusCode === 'number' && error.statusCode === 413) return sendProblem(reply, 'body_too_large');
+    request.log.error({ err: error, requestId: request.id }, 'unhandled error');
+    return sendProblem(reply, 'internal_error');
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, 'route_not_found'));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tengri ledger API',
+        version,
+        description: 'Double-entry ledger engine of the Tengri retail CBDC platform. Amounts are strings of minor units. Errors are RFC 9457 problem+json with a stable code.',
+      },
+      components: { securitySchemes: { operator: { type: 'http', scheme: 'bearer', description: 'The operator token (TENGRI_ADMIN_TOKEN or <data dir>/admin-token)' } } },
+      security: [{ operator: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const metrics = createMetrics(options.sequencer);
+  await app.register(systemRoutes, { sequencer: options.sequencer, metrics, version, storeKind: options.storeKind });
+  await app.register(assetRoutes, { sequencer: options.sequencer });
+  await app.register(accountRoutes, { sequencer: options.sequencer });
+  await app.register(transferRoutes, { sequencer: options.sequencer });
+  return app;
+}

@@ -1,0 +1,75 @@
+/**
+ * Authentication and authorisation. Every route declares the roles that may call it in
+ * `config.roles`; a route without roles needs the operator role, and only routes marked
+ * `config.public` (just `/health`) need no credentials. The operator token is
+ * compared in constant time through SHA-256 digests, and never logged.
+ *
+ * Browsers cannot send a bearer token when opening `/docs`, so the docs UI also accepts HTTP
+ * Basic authentication with the token as the password, and its 401 asks the browser for it.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { sendProblem } from './problem.ts';
+
+export type Role = 'operator';
+
+export interface Principal {
+  readonly role: Role;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Roles allowed to call the route. Routes without it get the operator role (secure by default). */
+    roles?: readonly Role[];
+    /** Marks the few routes that need no credentials (`/health`). */
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+export function credentialFrom(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return null;
+  const bearer = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
+  if (bearer !== null) return bearer[1]!;
+  const basic = /^Basic ([A-Za-z0-9+/=]{1,1024})$/.exec(header);
+  if (basic !== null && request.url.startsWith('/docs')) {
+    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon >= 0 ? decoded.slice(colon + 1) : null;
+  }
+  return null;
+}
+
+export function registerAuth(app: FastifyInstance, adminToken: string): void {
+  if (adminToken.length < 16) throw new Error('the operator token must be at least 16 characters');
+  const adminDigest = digest(adminToken);
+  app.decorateRequest('principal', null);
+  // Every route, including those added by plugins such as the docs UI, needs a role unless it is
+  // explicitly public. This hook must be added before any route is registered.
+  app.addHook('onRoute', (route) => {
+    const config = (route.config ?? {}) as { roles?: readonly Role[]; public?: boolean };
+    if (config.public === true || config.roles !== undefined) return;
+    route.config = { ...config, roles: ['operator'] } as typeof route.config;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    const config = request.routeOptions.config;
+    if (config.public === true || request.is404) return;
+    const roles = config.roles ?? ['operator'];
+    const credential = credentialFrom(request);
+    if (credential === null || !timingSafeEqual(digest(credential), adminDigest)) {
+      if (request.url.startsWith('/docs')) reply.header('www-authenticate', 'Basic realm="tengri", charset="UTF-8"');
+      else reply.header('www-authenticate', 'Bearer realm="tengri"');
+      return sendProblem(reply, 'unauthorized');
+    }
+    const principal: Principal = { role: 'operator' };
+    if (!roles.includes(principal.role)) return sendProblem(reply, 'forbidden');
+    request.principal = principal;
+  });
+}

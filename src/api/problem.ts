@@ -1,0 +1,101 @@
+/**
+ * RFC 9457 problem details. One table maps every result code of the ledger core and every
+ * API-level error code to an HTTP status and a title (STYLE 10). The `type` of a problem is the
+ * URN `urn:tengri:problem:<code>`, and `code` repeats the code for clients that switch on it.
+ */
+import type { FastifyReply } from 'fastify';
+import type { ResultCode } from '../ledger/result-codes.ts';
+import { resultCodeDescriptions } from '../ledger/result-codes.ts';
+
+export const apiErrorCodes = {
+  unauthorized: { status: 401, title: 'Missing or wrong credentials', detail: 'Send Authorization: Bearer <token>.' },
+  forbidden: { status: 403, title: 'Not allowed for this role', detail: 'The credentials are valid but their role may not call this endpoint.' },
+  malformed_json: { status: 400, title: 'Malformed JSON', detail: 'The request body is not valid JSON.' },
+  validation_failed: { status: 400, title: 'Request does not match its schema', detail: 'See errors for each offending field.' },
+  batch_too_large: { status: 400, title: 'Batch too large', detail: 'A batch holds at most 8190 items.' },
+  body_too_large: { status: 413, title: 'Body too large', detail: 'The request body exceeds the 4 MiB limit.' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type', detail: 'Send Content-Type: application/json.' },
+  route_not_found: { status: 404, title: 'No such endpoint', detail: 'No endpoint has this method and path; see /openapi.json.' },
+  transfer_not_found: { status: 404, title: 'Transfer not found', detail: 'No transfer has this id.' },
+  cursor_invalid: { status: 400, title: 'Invalid cursor', detail: 'Pass back the nextCursor of a previous page unchanged.' },
+  engine_overloaded: { status: 503, title: 'Overloaded', detail: 'The sequencer queue is full; retry after the given number of seconds.' },
+  engine_unavailable: { status: 503, title: 'Unavailable', detail: 'The sequencer is not accepting requests.' },
+  internal_error: { status: 500, title: 'Internal error', detail: 'Quote the requestId when reporting this.' },
+} as const;
+
+export type ApiErrorCode = keyof typeof apiErrorCodes;
+export type ProblemCode = ApiErrorCode | ResultCode;
+
+const resultStatus: Readonly<Record<ResultCode, number>> = {
+  linked_event_failed: 422,
+  linked_event_chain_open: 422,
+  id_invalid: 400,
+  timeout_reserved_for_pending_transfer: 422,
+  accounts_must_be_different: 422,
+  amount_must_be_positive: 422,
+  amount_exceeds_maximum: 422,
+  code_invalid: 422,
+  reference_too_long: 422,
+  timeout_invalid: 422,
+  exists_with_different_fields: 409,
+  debit_account_not_found: 422,
+  credit_account_not_found: 422,
+  accounts_must_have_the_same_asset: 422,
+  debit_account_not_active: 422,
+  credit_account_not_active: 422,
+  overflows_pending: 422,
+  overflows_balance: 422,
+  insufficient_funds: 422,
+  limit_exceeded: 422,
+  pending_transfer_not_found: 404,
+  pending_transfer_not_pending: 409,
+  pending_transfer_already_posted: 409,
+  pending_transfer_already_voided: 409,
+  pending_transfer_expired: 409,
+  amount_exceeds_pending_amount: 422,
+  asset_not_found: 422,
+  max_balance_invalid: 422,
+  account_not_found: 404,
+  account_closed: 409,
+  asset_code_invalid: 400,
+  scale_invalid: 400,
+};
+
+export function problemStatus(code: ProblemCode): number {
+  return code in apiErrorCodes ? apiErrorCodes[code as ApiErrorCode].status : resultStatus[code as ResultCode];
+}
+
+export function problemTitle(code: ProblemCode): string {
+  return code in apiErrorCodes ? apiErrorCodes[code as ApiErrorCode].title : code.replaceAll('_', ' ');
+}
+
+export function problemDetail(code: ProblemCode): string {
+  return code in apiErrorCodes ? apiErrorCodes[code as ApiErrorCode].detail : resultCodeDescriptions[code as ResultCode];
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ProblemCode;
+  instance?: string;
+  requestId?: string;
+  errors?: { path: string; message: string }[];
+}
+
+export function problem(code: ProblemCode, extra: Partial<ProblemBody> = {}): ProblemBody {
+  return {
+    type: `urn:tengri:problem:${code}`,
+    title: problemTitle(code),
+    status: problemStatus(code),
+    detail: problemDetail(code),
+    code,
+    ...extra,
+  };
+}
+
+export function sendProblem(reply: FastifyReply, code: ProblemCode, extra: Partial<ProblemBody> = {}): FastifyReply {
+  const body = problem(code, { instance: reply.request.url.split('?')[0], requestId: String(reply.request.id), ...extra });
+  return reply.code(body.status).type('application/problem+json; charset=utf-8').send(body);
+}

@@ -1,0 +1,92 @@
+/** Accounts: create, read, freeze and unfreeze, and the cursor-paginated transfer history. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Sequencer } from '../../engine/sequencer.ts';
+import type { AccountStatus } from '../../ledger/types.ts';
+import { pageLimitDefault, pageLimitMax } from '../../limits.ts';
+import { sendProblem } from '../problem.ts';
+import { AccountBody, AccountView, IdParams, PageQuery, TransferPage } from '../schemas.ts';
+import { accountJson, transferJson } from '../views.ts';
+
+export const accountRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> = async (app, { sequencer }) => {
+  const ledger = sequencer.ledger;
+
+  app.post(
+    '/v1/accounts',
+    {
+      schema: {
+        summary: 'Open an account (idempotent: the same fields again answer 200)',
+        tags: ['ledger'],
+        body: AccountBody,
+        response: { 200: AccountView, 201: AccountView, '4xx': { $ref: 'Problem#' } },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const [result] = await sequencer.submit([
+        {
+          kind: 'create_account',
+          id: body.id,
+          asset: body.asset,
+          allowNegative: body.allowNegative ?? false,
+          maxBalance: body.maxBalance === undefined ? null : BigInt(body.maxBalance),
+        },
+      ]);
+      if (!result!.ok) return sendProblem(reply, result!.code);
+      return reply.code(result!.existed ? 200 : 201).send(accountJson(ledger.getAccount(body.id)!));
+    },
+  );
+
+  app.get(
+    '/v1/accounts/:id',
+    { schema: { summary: 'Read an account and its balances', tags: ['ledger'], params: IdParams, response: { 200: AccountView, '4xx': { $ref: 'Problem#' } } } },
+    async (request, reply) => {
+      const account = ledger.getAccount(request.params.id);
+      if (account === undefined) return sendProblem(reply, 'account_not_found');
+      return accountJson(account);
+    },
+  );
+
+  app.get(
+    '/v1/accounts/:id/transfers',
+    {
+      schema: {
+        summary: 'Transfers of an account, newest first',
+        description: `Cursor-paginated: pass the nextCursor of one page as cursor to get the next older page. limit is 1 to ${pageLimitMax}, default ${pageLimitDefault}.`,
+        tags: ['ledger'],
+        params: IdParams,
+        querystring: PageQuery,
+        response: { 200: TransferPage, '4xx': { $ref: 'Problem#' } },
+      },
+    },
+    async (request, reply) => {
+      const limit = request.query.limit === undefined ? pageLimitDefault : Number(request.query.limit);
+      if (limit < 1 || limit > pageLimitMax) {
+        return sendProblem(reply, 'validation_failed', { errors: [{ path: 'querystring/limit', message: `must be 1 to ${pageLimitMax}` }] });
+      }
+      const before = request.query.cursor === undefined ? null : Number(request.query.cursor);
+      if (before !== null && (!Number.isSafeInteger(before) || before < 1)) return sendProblem(reply, 'cursor_invalid');
+      const page = ledger.listAccountTransfers(request.params.id, before, limit + 1);
+      if (page === undefined) return sendProblem(reply, 'account_not_found');
+      const more = page.length > limit;
+      const transfers = more ? page.slice(0, limit) : page;
+      return {
+        transfers: transfers.map(transferJson),
+        nextCursor: more ? String(transfers[transfers.length - 1]!.sequence) : null,
+      };
+    },
+  );
+
+  const setStatus = (path: string, status: AccountStatus, summary: string): void => {
+    app.post(
+      path,
+      { schema: { summary, tags: ['ledger'], params: IdParams, response: { 200: AccountView, '4xx': { $ref: 'Problem#' } } } },
+      async (request, reply) => {
+        const [result] = await sequencer.submit([{ kind: 'set_account_status', id: request.params.id, status }]);
+        if (!result!.ok) return sendProblem(reply, result!.code);
+        return accountJson(ledger.getAccount(request.params.id)!);
+      },
+    );
+  };
+  setStatus('/v1/accounts/:id/freeze', 'frozen', 'Freeze an account: no transfer may debit or credit it until unfrozen');
+  setStatus('/v1/accounts/:id/unfreeze', 'active', 'Unfreeze an account');
+};

@@ -1,0 +1,62 @@
+/** Health, metrics, the OpenAPI document and the supply report. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Registry } from 'prom-client';
+import type { Sequencer } from '../../engine/sequencer.ts';
+import { toHex } from '../../engine/journal-chain.ts';
+import { checkInvariants } from '../../ledger/invariants.ts';
+import { HealthView, SupplyView } from '../schemas.ts';
+
+export const systemRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; metrics: Registry; version: string; storeKind: string }> = async (
+  app,
+  { sequencer, metrics, version, storeKind },
+) => {
+  app.get(
+    '/health',
+    {
+      config: { public: true },
+      schema: { summary: 'Liveness and role; 200 once recovery is done', tags: ['system'], security: [], response: { 200: HealthView, 503: { $ref: 'Problem#' } } },
+    },
+    async (request, reply) => {
+      if (sequencer.status !== 'open') return reply.code(503).type('application/problem+json').send({ type: 'urn:tengri:problem:engine_unavailable', title: 'Unavailable', status: 503, detail: `sequencer ${sequencer.status}`, code: 'engine_unavailable' });
+      return { status: 'ok' as const, role: 'leader' as const, version, store: storeKind };
+    },
+  );
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['system'], produces: ['text/plain'] } }, async (request, reply) => {
+    reply.type(metrics.contentType);
+    return metrics.metrics();
+  });
+
+  app.get('/openapi.json', { schema: { summary: 'This API as OpenAPI 3.1', tags: ['system'] } }, async () => app.swagger());
+
+  app.get(
+    '/v1/supply',
+    {
+      schema: {
+        summary: 'Money in circulation per asset, and whether every invariant holds',
+        description: 'Recomputed from every account on each call: balances sum to zero per asset, no account breaks its flags or limits, pending totals match the pending transfers.',
+        tags: ['ledger'],
+        response: { 200: SupplyView },
+      },
+    },
+    async () => {
+      const report = checkInvariants(sequencer.ledger);
+      const head = sequencer.journalHead;
+      return {
+        invariantsHold: report.ok,
+        violations: [...report.violations],
+        journal: { sequence: head?.sequence ?? 0, hash: head === null ? '' : toHex(head.hash) },
+        assets: report.assets.map((asset) => ({
+          asset: asset.asset,
+          scale: asset.scale,
+          inCirculation: asset.inCirculation.toString(),
+          pending: asset.pending.toString(),
+          accounts: asset.accounts,
+          balancesSumToZero: asset.balancesSumToZero,
+        })),
+      };
+    },
+  );
+  void Type;
+};

@@ -1,0 +1,55 @@
+/** The `tengri` command line. */
+import { Command, InvalidArgumentError } from 'commander';
+import { version } from '../api/app.ts';
+import { start } from './start.ts';
+import { verify } from './verify.ts';
+
+function integer(minimum: number, maximum: number) {
+  return (value: string): number => {
+    if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+    const parsed = Number(value);
+    if (parsed < minimum || parsed > maximum) throw new InvalidArgumentError(`must be from ${minimum} to ${maximum}`);
+    return parsed;
+  };
+}
+
+const program = new Command().name('tengri').description('Tengri retail CBDC platform').version(version);
+
+program
+  .command('start')
+  .description('start the platform: ledger engine and HTTP API on the embedded SQLite store')
+  .option('--data <dir>', 'data directory', './.tengri')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on (0 picks a free one)', integer(0, 65535), 8080)
+  .option('--batch-max <n>', 'most commands per committed batch', integer(1, 65536), 8190)
+  .option('--batch-wait-ms <ms>', 'longest wait for a batch to fill', integer(0, 1000), 1)
+  .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
+  .action(async (options: { data: string; host: string; port: number; batchMax: number; batchWaitMs: number; logLevel: string }) => {
+    await start({ data: options.data, host: options.host, port: options.port, batchMax: options.batchMax, batchWaitMs: options.batchWaitMs, logLevel: options.logLevel });
+  });
+
+program
+  .command('verify')
+  .description("re-check the journal's hash chain and every invariant offline; exit 1 on any fault")
+  .option('--data <dir>', 'data directory', './.tengri')
+  .option('--json', 'print the report as JSON')
+  .action(async (options: { data: string; json?: boolean }) => {
+    const report = await verify(options.data);
+    if (options.json === true) {
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+    } else if (report.ok) {
+      process.stdout.write(
+        `ok: ${report.batches} batches, ${report.commands} commands, ${report.accounts} accounts, ${report.transfers} transfers\n` +
+          `head ${report.head}\nstate ${report.stateDigest}\n` +
+          report.supply.map((s) => `${s.asset} in circulation: ${s.inCirculation}\n`).join(''),
+      );
+    } else {
+      process.stderr.write(`FAULT: ${report.error}\n`);
+    }
+    process.exitCode = report.ok ? 0 : 1;
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`tengri: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

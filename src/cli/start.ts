@@ -1,0 +1,55 @@
+/**
+ * `tengri start`: lock the data directory, recover the ledger from its journal, serve the API,
+ * and shut down cleanly on SIGINT or SIGTERM (stop accepting, commit what is queued, close).
+ */
+import pino from 'pino';
+import { buildApp } from '../api/app.ts';
+import { openEngine } from '../engine/engine.ts';
+import { SqliteStore } from '../store/sqlite-store.ts';
+import { acquireLock, dataDir, ensureDataDir, operatorToken } from './data-dir.ts';
+
+export interface StartOptions {
+  readonly data: string;
+  readonly host: string;
+  readonly port: number;
+  readonly batchMax?: number;
+  readonly batchWaitMs?: number;
+  readonly logLevel?: string;
+}
+
+export async function start(options: StartOptions): Promise<void> {
+  const logger = pino({ level: options.logLevel ?? 'info', redact: ['req.headers.authorization'] });
+  const dir = dataDir(options.data);
+  ensureDataDir(dir);
+  const releaseLock = acquireLock(dir);
+  const store = new SqliteStore(dir.databasePath);
+  const opened = await openEngine(store, { batchCommandsMax: options.batchMax, batchWaitMs: options.batchWaitMs });
+  const { sequencer } = opened;
+  logger.info({ batches: opened.recoveredBatches, recoveryMs: Math.round(opened.recoveryMs), accounts: sequencer.ledger.accountCount, transfers: sequencer.ledger.transferCount }, 'ledger recovered');
+  const token = operatorToken(dir);
+  if (token.source === 'generated') logger.info({ tokenFile: dir.tokenPath }, 'generated the operator token (mode 0600)');
+  else logger.info({ source: token.source === 'file' ? dir.tokenPath : 'TENGRI_ADMIN_TOKEN' }, 'operator token loaded');
+
+  const app = await buildApp({ sequencer, adminToken: token.token, storeKind: store.kind, logger });
+  let stopping = false;
+  const stop = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down');
+    await app.close();
+    await sequencer.close();
+    await store.close();
+    releaseLock();
+    process.exit(code);
+  };
+  sequencer.observe({
+    onFatal(error) {
+      logger.fatal({ err: error }, 'the sequencer stopped; exiting so a restart recovers from the journal');
+      void stop(70);
+    },
+  });
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  const address = await app.listen({ host: options.host, port: options.port });
+  logger.info({ url: address, data: dir.path, store: store.kind }, 'listening');
+}

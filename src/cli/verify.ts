@@ -1,0 +1,51 @@
+/**
+ * `tengri verify`: re-check a ledger offline. Opens the journal read-only, verifies the hash
+ * chain batch by batch, replays every command, and checks every invariant. Exits 0 only if all
+ * of it holds; prints what failed otherwise.
+ */
+import { existsSync } from 'node:fs';
+import { toHex } from '../engine/journal-chain.ts';
+import { recover, RecoveryError } from '../engine/recovery.ts';
+import { checkInvariants } from '../ledger/invariants.ts';
+import { stateDigest } from '../ledger/state-digest.ts';
+import { SqliteStore } from '../store/sqlite-store.ts';
+import { dataDir } from './data-dir.ts';
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly batches: number;
+  readonly commands: number;
+  readonly accounts: number;
+  readonly transfers: number;
+  readonly head: string | null;
+  readonly stateDigest: string | null;
+  readonly error: string | null;
+  readonly supply: readonly { asset: string; inCirculation: string }[];
+}
+
+export async function verify(path: string): Promise<VerifyReport> {
+  const dir = dataDir(path);
+  const failed = (error: string): VerifyReport => ({ ok: false, batches: 0, commands: 0, accounts: 0, transfers: 0, head: null, stateDigest: null, error, supply: [] });
+  if (!existsSync(dir.databasePath)) return failed(`no ledger at ${dir.databasePath}`);
+  const store = new SqliteStore(dir.databasePath, { readonly: true });
+  try {
+    const recovered = await recover(store);
+    const report = checkInvariants(recovered.ledger);
+    return {
+      ok: report.ok,
+      batches: recovered.batches,
+      commands: recovered.commands,
+      accounts: recovered.ledger.accountCount,
+      transfers: recovered.ledger.transferCount,
+      head: recovered.head === null ? null : toHex(recovered.head.hash),
+      stateDigest: stateDigest(recovered.ledger),
+      error: report.ok ? null : report.violations.join('; '),
+      supply: report.assets.map((asset) => ({ asset: asset.asset, inCirculation: asset.inCirculation.toString() })),
+    };
+  } catch (error) {
+    if (error instanceof RecoveryError) return failed(error.message);
+    return failed(error instanceof Error ? error.message : String(error));
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * The sequencer: the single writer of a ledger. Requests wait in a bounded queue; the sequencer
+ * takes as many whole requests as fit in one batch, applies them in the ledger core, appends the
+ * batch to the journal in one durable write (group commit), and only then resolves the requests.
+ * A request is never split across batches, so a linked chain never spans two batches.
+ *
+ * When the store fails to write a batch, the in-memory state is ahead of the durable state; the
+ * sequencer then fails every waiting request, refuses new ones and reports a fatal error so the
+ * process restarts and recovers from the journal. Nothing was acknowledged for that batch.
+ */
+import { batchCommandsDefault, batchCommandsMax, batchWaitDefaultMs, batchWaitMaxMs, queueCommandsDefault } from '../limits.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import type { Command, CommandResult, Transfer } from '../ledger/types.ts';
+import type { JournalHead, Store } from '../store/store.ts';
+import { genesisHash, makeBatch } from './journal-chain.ts';
+
+export class EngineOverloadedError extends Error {
+  override readonly name = 'EngineOverloadedError';
+  constructor(readonly retryAfterSeconds: number) {
+    super('the sequencer queue is full');
+  }
+}
+
+export class EngineUnavailableError extends Error {
+  override readonly name = 'EngineUnavailableError';
+}
+
+export interface SequencerOptions {
+  /** Most commands applied and committed as one batch (a larger single request forms its own batch). */
+  readonly batchCommandsMax?: number;
+  /** How long a batch may wait to fill up before it is committed. */
+  readonly batchWaitMs?: number;
+  /** Most commands waiting across all requests; beyond it `submit` throws EngineOverloadedError. */
+  readonly queueCommandsMax?: number;
+  /** Wall clock in milliseconds. Injected so tests and simulations control time. */
+  readonly clock?: () => number;
+}
+
+export interface BatchInfo {
+  readonly sequence: number | null;
+  readonly commands: readonly Command[];
+  readonly results: readonly CommandResult[];
+  readonly expired: readonly Transfer[];
+  readonly appliedCount: number;
+  readonly commitMs: number;
+  readonly applyMs: number;
+}
+
+export interface SequencerObserver {
+  onBatch?(info: BatchInfo): void;
+  onFatal?(error: unknown): void;
+}
+
+interface Request {
+  readonly commands: readonly Command[];
+  readonly resolve: (results: CommandResult[]) => void;
+  readonly reject: (error: unknown) => void;
+  readonly arrivedAt: number;
+}
+
+export class Sequencer {
+  readonly batchCommandsMax: number;
+  readonly batchWaitMs: number;
+  readonly queueCommandsMax: number;
+  private readonly clock: () => number;
+  private readonly queue: Request[] = [];
+  private queueHead = 0;
+  private queuedCommands = 0;
+  private running = false;
+  private timer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private state: 'open' | 'closing' | 'closed' | 'failed' = 'open';
+  private head: JournalHead | null;
+  private drained: (() => void) | null = null;
+  private readonly observers: SequencerObserver[] = [];
+
+  constructor(
+    readonly ledger: Ledger,
+    private readonly store: Store,
+    head: JournalHead | null,
+    options: SequencerOptions = {},
+  ) {
+    this.batchCommandsMax = options.batchCommandsMax ?? batchCommandsDefault;
+    this.batchWaitMs = options.batchWaitMs ?? batchWaitDefaultMs;
+    this.queueCommandsMax = options.queueCommandsMax ?? queueCommandsDefault;
+    this.clock = options.clock ?? Date.now;
+    if (!Number.isInteger(this.batchCommandsMax) || this.batchCommandsMax < 1 || this.batchCommandsMax > batchCommandsMax) {
+      throw new RangeError(`batchCommandsMax must be an integer from 1 to ${batchCommandsMax}`);
+    }
+    if (!Number.isInteger(this.batchWaitMs) || this.batchWaitMs < 0 || this.batchWaitMs > batchWaitMaxMs) {
+      throw new RangeError(`batchWaitMs must be an integer from 0 to ${batchWaitMaxMs}`);
+    }
+    if (!Number.isInteger(this.queueCommandsMax) || this.queueCommandsMax < 1) {
+      throw new RangeError('queueCommandsMax must be a positive integer');
+    }
+    this.head = head;
+    this.scheduleExpiry();
+  }
+
+  get journalHead(): JournalHead | null {
+    return this.head;
+  }
+
+  get queueDepth(): number {
+    return this.queuedCommands;
+  }
+
+  get status(): 'open' | 'closing' | 'closed' | 'failed' {
+    return this.state;
+  }
+
+  observe(observer: SequencerObserver): void {
+    this.observers.push(observer);
+  }
+
+  /**
+   * Queues commands to be applied together in one batch, in order. Resolves with one result per
+   * command once the batch is durable. Throws EngineOverloadedError when the queue is full.
+   */
+  submit(commands: readonly Command[]): Promise<CommandResult[]> {
+    if (this.state !== 'open') {
+      return Promise.reject(new EngineUnavailableError(`the sequencer is ${this.state}`));
+    }
+    if (commands.length === 0) return Promise.resolve([]);
+    if (this.queuedCommands + commands.length > this.queueCommandsMax) {
+      return Promise.reject(new EngineOverloadedError(1));
+    }
+    return new Promise<CommandResult[]>((resolve, reject) => {
+      this.queue.push({ commands, resolve, reject, arrivedAt: this.clock() });
+      this.queuedCommands += commands.length;
+      this.schedule();
+    });
+  }
+
+  /** Stops accepting requests, commits what is queued, and resolves when the last batch is durable. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.state === 'open') this.state = 'closing';
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.running || this.queuedCommands > 0) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        if (!this.running) void this.runBatch();
+      });
+    }
+    if (this.state === 'closing') this.state = 'closed';
+  }
+
+  private schedule(): void {
+    if (this.running || this.timer !== null || this.queuedCommands === 0) return;
+    if (this.queuedCommands >= this.batchCommandsMax || this.batchWaitMs === 0 || this.state === 'closing') {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.runBatch();
+      }, 0);
+      return;
+    }
+    const oldest = this.queue[this.queueHead]!;
+    const waitMs = Math.max(0, oldest.arrivedAt + this.batchWaitMs - this.clock());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.runBatch();
+    }, waitMs);
+  }
+
+  private takeRequests(): Request[] {
+    const taken: Request[] = [];
+    let commands = 0;
+    while (this.queueHead < this.queue.length) {
+      const next = this.queue[this.queueHead]!;
+      if (taken.length > 0 && commands + next.commands.length > this.batchCommandsMax) break;
+      taken.push(next);
+      commands += next.commands.length;
+      this.queueHead++;
+    }
+    this.queuedCommands -= commands;
+    // Compact the array once the consumed prefix dominates, keeping memory bounded.
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+    return taken;
+  }
+
+  private async runBatch(): Promise<void> {
+    if (this.running || this.state === 'failed' || this.state === 'closed') return;
+    this.running = true;
+    const requests = this.takeRequests();
+    const commands: Command[] = requests.length === 1 ? (requests[0]!.commands as Command[]) : requests.flatMap((r) => r.commands);
+    try {
+      const timestamp = Math.max(this.clock(), this.ledger.timestamp + 1);
+      const applyStart = performance.now();
+      const outcome = this.ledger.apply(commands, timestamp);
+      const applyMs = performance.now() - applyStart;
+      let sequence: number | null = null;
+      const commitStart = performance.now();
+      if (outcome.appliedCount > 0 || outcome.expired.length > 0) {
+        sequence = (this.head?.sequence ?? 0) + 1;
+        const batch = makeBatch(this.head?.hash ?? genesisHash, sequence, timestamp, outcome.appliedCount, outcome.journal);
+        await this.store.append(batch);
+        this.head = { sequence, timestamp, hash: batch.hash };
+      }
+      const commitMs = performance.now() - commitStart;
+      let offset = 0;
+      for (const request of requests) {
+        const count = request.commands.length;
+        request.resolve(outcome.results.slice(offset, offset + count) as CommandResult[]);
+        offset += count;
+      }
+      for (const observer of this.observers) {
+        observer.onBatch?.({ sequence, commands, results: outcome.results, expired: outcome.expired, appliedCount: outcome.appliedCount, commitMs, applyMs });
+      }
+    } catch (error) {
+      this.fail(error, requests);
+      return;
+    } finally {
+      this.running = false;
+    }
+    this.scheduleExpiry();
+    if (this.queuedCommands > 0) {
+      this.schedule();
+    } else if (this.drained !== null) {
+      const drained = this.drained;
+      this.drained = null;
+      drained();
+    }
+  }
+
+  /** The in-memory state may now be ahead of the journal: refuse everything until a restart. */
+  private fail(error: unknown, inFlight: Request[]): void {
+    this.state = 'failed';
+    const failure = new EngineUnavailableError(`the sequencer stopped after a storage failure: ${String(error)}`);
+    for (const request of inFlight) request.reject(failure);
+    while (this.queueHead < this.queue.length) this.queue[this.queueHead++]!.reject(failure);
+    this.queuedCommands = 0;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    for (const observer of this.observers) observer.onFatal?.(error);
+    this.drained?.();
+  }
+
+  /** Runs an empty batch when the earliest pending timeout passes, so reservations are released on time. */
+  private scheduleExpiry(): void {
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    if (this.state !== 'open') return;
+    const at = this.ledger.nextExpiryAt();
+    if (at === undefined) return;
+    const delayMs = Math.min(Math.max(0, at - this.clock() + 1), 60_000);
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      const due = this.ledger.nextExpiryAt();
+      if (due !== undefined && due <= this.clock() && !this.running && this.queuedCommands === 0) {
+        void this.runBatch();
+      } else {
+        this.scheduleExpiry();
+      }
+    }, delayMs);
+    this.expiryTimer.unref();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The durable store behind the engine. The journal is the only record of truth: an append-only,
+ * hash-chained sequence of batches, each holding the canonical encoding of the commands that
+ * changed the ledger in that batch. Everything else (balances, indexes) is derived by replaying it.
+ *
+ * An implementation must make `append` durable before its promise resolves, must refuse a batch
+ * whose sequence is not exactly one more than the last one stored, and must never change or
+ * remove a stored batch. SQLite implements it now; PostgreSQL implements the same interface next.
+ */
+
+export interface JournalBatch {
+  /** Position of the batch, starting at 1, without gaps. */
+  readonly sequence: number;
+  /** Ledger time of the batch, milliseconds since the Unix epoch, strictly increasing. */
+  readonly timestamp: number;
+  /** Number of commands in the body. */
+  readonly count: number;
+  /** SHA-256 hash of the previous batch (32 zero bytes for the first). */
+  readonly previousHash: Uint8Array;
+  /** SHA-256 over previousHash, sequence, timestamp, count and body (see engine/journal-chain.ts). */
+  readonly hash: Uint8Array;
+  readonly body: Uint8Array;
+}
+
+export interface JournalHead {
+  readonly sequence: number;
+  readonly timestamp: number;
+  readonly hash: Uint8Array;
+}
+
+export class StoreConflictError extends Error {
+  override readonly name = 'StoreConflictError';
+}
+
+export interface Store {
+  readonly kind: string;
+  /** The last stored batch, or null for an empty journal. */
+  head(): Promise<JournalHead | null>;
+  /** Appends one batch durably. Rejects with StoreConflictError unless sequence = head + 1. */
+  append(batch: JournalBatch): Promise<void>;
+  /** Up to `limit` batches with sequence >= fromSequence, in order. */
+  read(fromSequence: number, limit: number): Promise<JournalBatch[]>;
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+  close(): Promise<void>;
+}
