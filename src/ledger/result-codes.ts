@@ -74,7 +74,7 @@ export const resultCodeDescriptions: Readonly<Record<ResultCode, string>> = {
   amount_exceeds_maximum: 'The amount exceeds the signed 64-bit maximum 9223372036854775807.',
   code_invalid: 'The transfer code must be an integer from 0 to 65535.',
   reference_too_long: 'The reference must be at most 128 characters.',
-  timeout_invalid: 'timeoutSeconds must be an integer from 1 to 31622400 (366 days).',
+  timeout_invalid: 'timeoutSeconds must be an integer from 0 (no timeout) to 31622400 (366 days).',
   exists_with_different_fields: 'A record with this id exists with different fields; ids are never reused.',
   debit_account_not_found: 'The debit account does not exist.',
   credit_account_not_found: 'The credit account does not exist.',

@@ -1,0 +1,38 @@
+// Proves the ledger core stays deterministic: no file under src/ledger (tests aside) reads a
+// clock, randomness, the environment, the network or the file system, or imports anything but
+// its own modules and node:crypto hashing (STYLE 1).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const directory = import.meta.dirname;
+const sources = readdirSync(directory).filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts'));
+
+const forbidden: readonly [RegExp, string][] = [
+  [/\bDate\b/, 'Date (wall clock)'],
+  [/\bperformance\s*\./, 'performance (clock)'],
+  [/Math\.random/, 'Math.random'],
+  [/\bprocess\s*\./, 'process (environment)'],
+  [/\bsetTimeout\b|\bsetInterval\b|\bsetImmediate\b/, 'timers'],
+  [/randomBytes|randomUUID|getRandomValues/, 'randomness'],
+  [/\bawait\b|\basync\b/, 'asynchronous code'],
+];
+
+describe('ledger core purity', () => {
+  it('has source files to check', () => {
+    expect(sources.length).toBeGreaterThan(5);
+  });
+  for (const name of sources) {
+    it(`${name} uses no clock, randomness, I/O or async`, () => {
+      const text = readFileSync(join(directory, name), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\/\/.*$/gm, '');
+      for (const [pattern, what] of forbidden) expect(text, `${name} uses ${what}`).not.toMatch(pattern);
+      const imports = [...text.matchAll(/from\s+'([^']+)'/g)].map((match) => match[1]!);
+      for (const source of imports) {
+        const allowed = source.startsWith('./') || source === '../limits.ts' || source === 'node:crypto';
+        expect(allowed, `${name} imports ${source}`).toBe(true);
+      }
+    });
+  }
+});

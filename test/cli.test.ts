@@ -1,0 +1,113 @@
+// Proves the command line works as the README says: `tengri start` generates a private operator
+// token without logging it, refuses a second writer on the same data directory and shuts down
+// cleanly; `tengri verify` passes on an intact journal and fails on a tampered one.
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repositoryRoot, runCli, spawnServer, temporaryDirectory, testToken } from './support/servers.ts';
+
+const directories: string[] = [];
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
+
+function fresh(): string {
+  const directory = temporaryDirectory('tengri-cli-');
+  directories.push(directory);
+  return directory;
+}
+
+async function post(url: string, path: string, body: unknown, token = testToken): Promise<Response> {
+  return fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+describe('tengri start', () => {
+  it('generates a 0600 operator token on first start and never prints it', async () => {
+    const directory = fresh();
+    const environment = { ...process.env };
+    delete environment.TENGRI_ADMIN_TOKEN;
+    const child = spawn(process.execPath, [join(repositoryRoot, 'bin/tengri.js'), 'start', '--data', directory, '--port', '0'], { env: environment });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line: ${output}`)), 20_000);
+      child.stdout.on('data', () => {
+        const match = /"url":"(http:\/\/[^"]+)","data"/.exec(output);
+        if (match !== null) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+    });
+    const tokenPath = join(directory, 'admin-token');
+    const token = readFileSync(tokenPath, 'utf8').trim();
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect(statSync(tokenPath).mode & 0o777).toBe(0o600);
+    const health = await fetch(`${url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', role: 'leader' });
+    expect((await fetch(`${url}/v1/assets`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await fetch(`${url}/v1/assets`, { headers: { authorization: 'Bearer not-the-token-at-all' } })).status).toBe(401);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('exit', resolve));
+    expect(output).not.toContain(token);
+    // Genesis happened exactly once and survives the restart.
+    const report = await runCli(['verify', '--data', directory, '--json']);
+    expect(report.code).toBe(0);
+    expect(JSON.parse(report.stdout)).toMatchObject({ ok: true, accounts: 1, transfers: 0 });
+  });
+
+  it('refuses a second process on the same data directory', async () => {
+    const directory = fresh();
+    const first = await spawnServer(directory);
+    try {
+      const second = await runCli(['start', '--data', directory, '--port', '0'], { TENGRI_ADMIN_TOKEN: testToken });
+      expect(second.code).not.toBe(0);
+      expect(second.stderr).toContain(`in use by process ${first.child.pid}`);
+      expect((await fetch(`${first.url}/health`)).status).toBe(200);
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.exited;
+    }
+  });
+});
+
+describe('tengri verify', () => {
+  it('passes on an intact journal, then fails once a stored batch is altered', async () => {
+    const directory = fresh();
+    const server = await spawnServer(directory);
+    try {
+      expect((await post(server.url, '/v1/accounts', { id: 'bank:a', asset: 'KZT' })).status).toBe(201);
+      expect((await post(server.url, '/v1/transfers', { id: 'issue-1', debit: 'cb:issuance', credit: 'bank:a', amount: '500000' })).status).toBe(201);
+      expect((await post(server.url, '/v1/transfers', { id: 'back-1', debit: 'bank:a', credit: 'cb:issuance', amount: '1234' })).status).toBe(201);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    const intact = await runCli(['verify', '--data', directory]);
+    expect(intact.code).toBe(0);
+    expect(intact.stdout).toContain('ok: ');
+    expect(intact.stdout).toContain('KZT in circulation: 498766');
+
+    // Alter one byte of the issuing transfer (its purpose code): the hash chain no longer matches.
+    const db = new Database(join(directory, 'ledger.sqlite'));
+    db.exec('DROP TRIGGER journal_no_update');
+    const row = db.prepare('SELECT sequence, body FROM journal WHERE sequence = 3').get() as { sequence: number; body: Buffer };
+    const body = Buffer.from(row.body);
+    body[body.length - 4] = body[body.length - 4]! ^ 0x01;
+    db.prepare('UPDATE journal SET body = ? WHERE sequence = 3').run(body);
+    db.close();
+    const tampered = await runCli(['verify', '--data', directory]);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toContain('journal batch 3');
+  });
+
+  it('fails on a directory without a ledger', async () => {
+    const result = await runCli(['verify', '--data', join(fresh(), 'nothing-here')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no ledger');
+  });
+});
