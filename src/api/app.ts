@@ -11,7 +11,7 @@ import { EngineOverloadedError, EngineUnavailableError } from '../engine/sequenc
 import { bodyBytesMax } from '../limits.ts';
 import { registerAuth } from './auth.ts';
 import { createMetrics } from './metrics.ts';
-import { sendProblem } from './problem.ts';
+import { problem, sendProblem } from './problem.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -33,16 +33,32 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: bodyBytesMax,
+    // Slow or stalled clients must not hold sockets forever.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: false } },
     routerOptions: { maxParamLength: 200 },
+    // Errors the router raises before any route runs (bad percent-encoding, over-long path
+    // parameters) get the same problem shape as every other bad input.
+    frameworkErrors: (error, request, reply) => {
+      void sendProblem(reply, 'validation_failed', { errors: [{ path: 'params', message: error.message.slice(0, 200) }] });
+    },
+    // Broken HTTP framing never reaches Fastify; answer it with a problem body and close.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return socket.destroy(error);
+      const body = JSON.stringify(problem('malformed_request'));
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // An empty JSON body (as curl sends for `-X POST` with a JSON content type) means "no body", so
   // post and void can be called without one; anything else goes through Fastify's safe parser.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
+  // Only JSON is accepted; without this, text/plain bodies would be parsed as strings.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
     return jsonParser(request, body as string, done);

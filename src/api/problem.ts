@@ -10,6 +10,7 @@ import { resultCodeDescriptions } from '../ledger/result-codes.ts';
 export const apiErrorCodes = {
   unauthorized: { status: 401, title: 'Missing or wrong credentials', detail: 'Send Authorization: Bearer <token>.' },
   forbidden: { status: 403, title: 'Not allowed for this role', detail: 'The credentials are valid but their role may not call this endpoint.' },
+  malformed_request: { status: 400, title: 'Malformed HTTP request', detail: 'The request could not be parsed as HTTP/1.1.' },
   malformed_json: { status: 400, title: 'Malformed JSON', detail: 'The request body is not valid JSON.' },
   validation_failed: { status: 400, title: 'Request does not match its schema', detail: 'See errors for each offending field.' },
   batch_too_large: { status: 400, title: 'Batch too large', detail: 'A batch holds at most 8190 items.' },
@@ -36,6 +37,7 @@ const resultStatus: Readonly<Record<ResultCode, number>> = {
   amount_exceeds_maximum: 422,
   code_invalid: 422,
   reference_too_long: 422,
+  reference_invalid: 422,
   timeout_invalid: 422,
   exists_with_different_fields: 409,
   debit_account_not_found: 422,

@@ -72,7 +72,11 @@ const transferFields = {
     Type.Integer({ minimum: 0, maximum: timeoutSecondsMax, description: 'Pending only: void automatically after this many seconds; 0 or absent means never' }),
   ),
   code: Type.Optional(Type.Integer({ minimum: 0, maximum: transferCodeMax, description: 'Purpose code chosen by the caller' })),
-  reference: Type.Optional(Type.String({ maxLength: referenceLengthMax, description: 'Free text; must not hold personal data' })),
+  // The pattern refuses lone UTF-16 surrogates, which UTF-8 cannot store: the journal would keep
+  // U+FFFD and the acknowledged record would differ from the durable one.
+  reference: Type.Optional(
+    Type.String({ maxLength: referenceLengthMax, pattern: '^[^\\uD800-\\uDFFF]*$', description: 'Free text, at most 128 characters; must not hold personal data' }),
+  ),
 };
 export const TransferBody = Type.Object(transferFields, { additionalProperties: false });
 export const BatchItem = Type.Object(
@@ -111,6 +115,7 @@ export const TransferPage = Type.Object({
   transfers: Type.Array(TransferView),
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor to get the next (older) page; null at the end' }),
 });
+export const EmptyBody = Type.Object({}, { additionalProperties: false });
 export const PostBody = Type.Object({ amount: Type.Optional(AmountInput) }, { additionalProperties: false });
 
 export const IdParams = Type.Object({ id: Id });

@@ -319,7 +319,10 @@ export class Ledger {
     if (amount <= 0n) return reject('amount_must_be_positive');
     if (amount > amountMax) return reject('amount_exceeds_maximum');
     if (!Number.isInteger(command.code) || command.code < 0 || command.code > transferCodeMax) return reject('code_invalid');
-    if (command.reference.length > referenceLengthMax) return reject('reference_too_long');
+    if (command.reference.length > referenceLengthMax && codePointLength(command.reference) > referenceLengthMax) {
+      return reject('reference_too_long');
+    }
+    if (!command.reference.isWellFormed()) return reject('reference_invalid');
     if (!Number.isInteger(command.timeoutSeconds) || command.timeoutSeconds < 0 || command.timeoutSeconds > timeoutSecondsMax) {
       return reject('timeout_invalid');
     }
@@ -518,6 +521,13 @@ export class Ledger {
     for (const transfer of list) this.expiries.push(transfer.timestamp + transfer.timeoutSeconds * 1000, transfer);
     list.length = 0;
   }
+}
+
+/** Length in Unicode code points, as JSON Schema's maxLength counts it. */
+function codePointLength(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
 }
 
 function isTransfer(value: TransferState | CommandResult): value is TransferState {

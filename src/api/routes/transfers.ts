@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Sequencer } from '../../engine/sequencer.ts';
 import type { CreateTransfer } from '../../ledger/types.ts';
 import { sendProblem } from '../problem.ts';
-import { BatchBody, BatchResponse, IdParams, PostBody, TransferBody, TransferView, type BatchItemType } from '../schemas.ts';
+import { BatchBody, EmptyBody, BatchResponse, IdParams, PostBody, TransferBody, TransferView, type BatchItemType } from '../schemas.ts';
 import { transferJson } from '../views.ts';
 
 function toCommand(item: BatchItemType): CreateTransfer {
@@ -111,10 +111,14 @@ export const transferRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }>
     {
       schema: {
         summary: 'Void a pending transfer, releasing its reservation',
-        description: 'Repeating the void answers 200 with the same transfer.',
+        description: 'Repeating the void answers 200 with the same transfer. The body, if any, must be an empty object.',
         tags: ['ledger'],
         params: IdParams,
+        body: EmptyBody,
         response: { 200: TransferView, ...problems },
+      },
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
       },
     },
     async (request, reply) => {
