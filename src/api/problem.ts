@@ -58,6 +58,7 @@ const resultStatus: Readonly<Record<ResultCode, number>> = {
   asset_not_found: 422,
   max_balance_invalid: 422,
   account_not_found: 404,
+  status_invalid: 400,
   account_closed: 409,
   asset_code_invalid: 400,
   scale_invalid: 400,

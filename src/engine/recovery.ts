@@ -10,7 +10,7 @@ import { journalReadPageMax } from '../limits.ts';
 import { checkInvariants } from '../ledger/invariants.ts';
 import { decodeCommands, JournalCodecError } from '../ledger/journal-codec.ts';
 import { Ledger } from '../ledger/ledger.ts';
-import type { JournalHead, Store } from '../store/store.ts';
+import { journalHeadKey, type JournalHead, type Store } from '../store/store.ts';
 import { batchHash, bytesEqual, genesisHash } from './journal-chain.ts';
 
 export class RecoveryError extends Error {
@@ -66,6 +66,12 @@ export async function recover(store: Store, onProgress?: (batches: number) => vo
       expected++;
     }
     onProgress?.(expected - 1);
+  }
+  // The hash chain cannot tell a journal cut short from a shorter history; the head recorded with
+  // every append can (for a store that keeps one).
+  const anchor = await store.getMeta(journalHeadKey);
+  if (anchor !== null && Number(anchor) > (head?.sequence ?? 0)) {
+    throw new RecoveryError(`the journal ends before its recorded head ${anchor}: batches were removed`, (head?.sequence ?? 0) + 1);
   }
   const storedHead = await store.head();
   if ((storedHead?.sequence ?? 0) !== (head?.sequence ?? 0)) {

@@ -72,6 +72,7 @@ export class Sequencer {
   private state: 'open' | 'closing' | 'closed' | 'failed' = 'open';
   private head: JournalHead | null;
   private drained: (() => void) | null = null;
+  private closing: Promise<void> | null = null;
   private readonly observers: SequencerObserver[] = [];
 
   constructor(
@@ -133,7 +134,12 @@ export class Sequencer {
   }
 
   /** Stops accepting requests, commits what is queued, and resolves when the last batch is durable. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     if (this.state === 'closed') return;
     if (this.state === 'open') this.state = 'closing';
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
@@ -151,14 +157,17 @@ export class Sequencer {
   }
 
   private schedule(): void {
-    if (this.running || this.timer !== null || this.queuedCommands === 0) return;
+    if (this.running || this.queuedCommands === 0) return;
     if (this.queuedCommands >= this.batchCommandsMax || this.batchWaitMs === 0 || this.state === 'closing') {
+      // A full batch does not wait out the fill timer.
+      if (this.timer !== null) clearTimeout(this.timer);
       this.timer = setTimeout(() => {
         this.timer = null;
         void this.runBatch();
       }, 0);
       return;
     }
+    if (this.timer !== null) return;
     const oldest = this.queue[this.queueHead]!;
     const waitMs = Math.max(0, oldest.arrivedAt + this.batchWaitMs - this.clock());
     this.timer = setTimeout(() => {
@@ -190,11 +199,23 @@ export class Sequencer {
     if (this.running || this.state === 'failed' || this.state === 'closed') return;
     this.running = true;
     const requests = this.takeRequests();
-    const commands: Command[] = requests.length === 1 ? (requests[0]!.commands as Command[]) : requests.flatMap((r) => r.commands);
+    let commands: readonly Command[];
+    let requestEnds: number[] | undefined;
+    if (requests.length === 1) {
+      commands = requests[0]!.commands;
+    } else {
+      const merged: Command[] = [];
+      requestEnds = [];
+      for (const request of requests) {
+        for (const command of request.commands) merged.push(command);
+        requestEnds.push(merged.length);
+      }
+      commands = merged;
+    }
     try {
       const timestamp = Math.max(this.clock(), this.ledger.timestamp + 1);
       const applyStart = performance.now();
-      const outcome = this.ledger.apply(commands, timestamp);
+      const outcome = this.ledger.apply(commands, timestamp, requestEnds);
       const applyMs = performance.now() - applyStart;
       let sequence: number | null = null;
       const commitStart = performance.now();

@@ -246,6 +246,7 @@ describe('create_transfer result codes', () => {
     { code: 'amount_exceeds_maximum', label: 'amount 2^63', fields: ['amount'], change: { amount: TOO_BIG } },
     { code: 'code_invalid', label: 'code 65536', fields: ['code'], change: { code: 65536 } },
     { code: 'reference_too_long', label: '129 characters', fields: ['reference'], change: { reference: 'r'.repeat(referenceLengthMax + 1) } },
+    { code: 'reference_invalid', label: 'a lone surrogate', fields: ['reference'], change: { reference: 'half \ud800' } },
     { code: 'timeout_invalid', label: 'pending, timeout -1', fields: ['pending', 'timeoutSeconds'], change: { pending: true, timeoutSeconds: -1 } },
     { code: 'exists_with_different_fields', label: 'id of tx-existing', fields: ['id'], change: { id: 'tx-existing' } },
     { code: 'debit_account_not_found', label: 'debit missing-debit', fields: ['debit'], change: { debit: 'missing-debit' } },
@@ -286,6 +287,13 @@ describe('create_transfer result codes', () => {
     { name: 'code 1.5', command: { ...base, code: 1.5 }, expected: 'code_invalid' },
     { name: 'code 65535 is ok', command: { ...base, code: 65535 }, expected: 'ok' },
     { name: 'reference of exactly 128 characters is ok', command: { ...base, reference: 'r'.repeat(referenceLengthMax) }, expected: 'ok' },
+    { name: 'reference of 128 astral characters (256 UTF-16 units) is ok: length counts code points', command: { ...base, reference: '😀'.repeat(referenceLengthMax) }, expected: 'ok' },
+    { name: 'reference of 129 astral characters', command: { ...base, reference: '😀'.repeat(referenceLengthMax + 1) }, expected: 'reference_too_long' },
+    { name: 'reference_too_long wins over reference_invalid (129 characters, one a lone surrogate)', command: { ...base, reference: `${'r'.repeat(referenceLengthMax)}\udc00` }, expected: 'reference_too_long' },
+    { name: 'reference_invalid: a lone low surrogate', command: { ...base, reference: '\udc00x' }, expected: 'reference_invalid' },
+    { name: 'reference_invalid: a high surrogate at the end', command: { ...base, reference: 'x\ud83d' }, expected: 'reference_invalid' },
+    { name: 'code_invalid wins over reference_invalid', command: { ...base, code: -1, reference: '\ud800' }, expected: 'code_invalid' },
+    { name: 'reference_invalid wins over timeout_invalid', command: { ...base, pending: true, timeoutSeconds: -1, reference: '\ud800' }, expected: 'reference_invalid' },
     { name: 'id of 65 characters', command: { ...base, id: 'x'.repeat(65) }, expected: 'id_invalid' },
     { name: 'empty id', command: { ...base, id: '' }, expected: 'id_invalid' },
     { name: 'id of 64 characters with every allowed symbol is ok', command: { ...base, id: `aZ09._:-${'x'.repeat(56)}` }, expected: 'ok' },
@@ -384,7 +392,7 @@ describe('create_account result codes', () => {
     { code: 'max_balance_invalid', label: 'maxBalance -1', fields: ['maxBalance'], change: { maxBalance: -1n } },
     { code: 'exists_with_different_fields', label: 'id of a (no limit)', fields: ['id'], change: { id: 'a' } },
   ];
-  const lifecycle = new Set<ResultCode>(['account_not_found', 'account_closed']);
+  const lifecycle = new Set<ResultCode>(['account_not_found', 'status_invalid', 'account_closed']);
 
   it('has a triggering case for every create_account code (set_account_status codes below)', () => {
     expect(codesCovered(mutations)).toEqual(new Set(accountCodes.filter((code) => !lifecycle.has(code))));
@@ -798,10 +806,12 @@ describe('journal fidelity of accepted commands', () => {
     if (result!.ok) expect(h.replay().getTransfer('t-lone')).toEqual(h.ledger.getTransfer('t-lone'));
   });
 
-  it('an account status outside active/frozen/closed is either rejected or journaled faithfully', () => {
+  it('an account status outside active/frozen/closed is rejected, so it never reaches the journal', () => {
     const h = new Harness();
     h.setup([asset('KZT'), account('a')]);
     const [result] = h.apply([{ kind: 'set_account_status', id: 'a', status: 'suspended' as AccountStatus }]);
-    if (result!.ok) expect(() => stateDigest(h.replay())).not.toThrow();
+    expect(result).toEqual({ ok: false, code: 'status_invalid' });
+    expect(h.ledger.getAccount('a')!.status).toBe('active');
+    expect(() => stateDigest(h.replay())).not.toThrow();
   });
 });

@@ -111,9 +111,10 @@ export class Ledger {
   /**
    * Applies one batch at `timestamp` (milliseconds, strictly greater than the previous batch's).
    * First voids every pending transfer whose timeout has passed, then applies the commands in
-   * order.
+   * order. `requestEnds` (ascending exclusive end indices) marks where the requests merged into
+   * this batch end; a linked chain left open at the end of a request is rejected.
    */
-  apply(commands: readonly Command[], timestamp: number): BatchOutcome {
+  apply(commands: readonly Command[], timestamp: number, requestEnds?: readonly number[]): BatchOutcome {
     if (!Number.isSafeInteger(timestamp) || timestamp <= this.lastTimestamp) {
       throw new Error(`ledger: batch timestamp ${timestamp} must be after ${this.lastTimestamp}`);
     }
@@ -124,11 +125,16 @@ export class Ledger {
     const count = commands.length;
     const results = new Array<CommandResult>(count);
     let appliedCount = 0;
+    // A linked chain never extends past the end of the request it came in: requests merged into
+    // one batch must not chain into each other.
+    let requestIndex = 0;
+    let requestEnd = requestEnds === undefined || requestEnds.length === 0 ? count : requestEnds[0]!;
 
     let index = 0;
     while (index < count) {
+      while (index >= requestEnd) requestEnd = requestEnds![++requestIndex] ?? count;
       let end = index;
-      while (end < count && commands[end]!.linked === true) end++;
+      while (end < requestEnd && commands[end]!.linked === true) end++;
       if (end === index) {
         const result = this.applyOne(commands[index]!, timestamp);
         results[index] = result;
@@ -140,18 +146,18 @@ export class Ledger {
         index++;
         continue;
       }
-      // A linked chain runs from `index` through `end` inclusive; `end === count` means the last
-      // command of the batch was linked, so the chain never closes.
-      if (end === count) {
-        for (let i = index; i < count; i++) results[i] = reject('linked_event_failed');
-        results[count - 1] = reject('linked_event_chain_open');
-        break;
+      // A linked chain runs from `index` through `end` inclusive; `end === requestEnd` means the
+      // last command of the request was linked, so the chain never closes.
+      if (end === requestEnd) {
+        for (let i = index; i < requestEnd; i++) results[i] = reject('linked_event_failed');
+        results[requestEnd - 1] = reject('linked_event_chain_open');
+        index = requestEnd;
+        continue;
       }
-      const chainStart = encoder.length;
       const undo: Undo[] = [];
       this.undo = undo;
       let failedAt = -1;
-      let chainApplied = 0;
+      const journaled: number[] = [];
       for (let i = index; i <= end; i++) {
         const result = this.applyOne(commands[i]!, timestamp);
         results[i] = result;
@@ -159,20 +165,24 @@ export class Ledger {
           failedAt = i;
           break;
         }
-        if (!result.existed) {
-          encoder.write(commands[i]!);
-          chainApplied++;
-        }
+        if (!result.existed) journaled.push(i);
       }
       this.undo = null;
       if (failedAt >= 0) {
         for (let u = undo.length - 1; u >= 0; u--) undo[u]!();
         this.newExpiries.length = 0;
-        encoder.truncate(chainStart);
         for (let i = index; i <= end; i++) if (i !== failedAt) results[i] = reject('linked_event_failed');
       } else {
+        // Members that merely repeated earlier commands are not journaled, so the journaled
+        // members form the chain: linked on all of them but the last.
+        const last = journaled.length - 1;
+        for (let j = 0; j <= last; j++) {
+          const command = commands[journaled[j]!]!;
+          const linked = j < last;
+          encoder.write(command.linked === linked ? command : { ...command, linked });
+        }
         this.flushExpiries();
-        appliedCount += chainApplied;
+        appliedCount += journaled.length;
       }
       index = end + 1;
     }
@@ -301,6 +311,7 @@ export class Ledger {
   private setAccountStatus(command: SetAccountStatus): CommandResult {
     const account = this.accounts.get(command.id);
     if (account === undefined) return reject('account_not_found');
+    if (command.status !== 'active' && command.status !== 'frozen' && command.status !== 'closed') return reject('status_invalid');
     if (account.status === command.status) return okExisted;
     if (account.status === 'closed') return reject('account_closed');
     const previous = account.status;

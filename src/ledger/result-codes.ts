@@ -48,6 +48,7 @@ export const accountCodes = [
   'max_balance_invalid',
   'exists_with_different_fields',
   'account_not_found',
+  'status_invalid',
   'account_closed',
 ] as const;
 
@@ -96,6 +97,7 @@ export const resultCodeDescriptions: Readonly<Record<ResultCode, string>> = {
   asset_not_found: 'The asset does not exist.',
   max_balance_invalid: 'maxBalance must be a non-negative integer of minor units within 64 bits, and not combined with allowNegative.',
   account_not_found: 'The account does not exist.',
+  status_invalid: 'The account status must be active, frozen or closed.',
   account_closed: 'The account is closed; a closed account stays closed.',
   asset_code_invalid: 'The asset code must be 2 to 24 characters: an upper-case letter, then A-Z, 0-9 or "_".',
   scale_invalid: 'The scale must be an integer from 0 to 18.',

@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import type { JournalBatch, JournalHead, Store } from './store.ts';
-import { StoreConflictError } from './store.ts';
+import { journalHeadKey, StoreConflictError } from './store.ts';
 
 interface BatchRow {
   sequence: number;
@@ -25,7 +25,10 @@ export class SqliteStore implements Store {
   private readonly selectMeta: Database.Statement;
   private readonly upsertMeta: Database.Statement;
 
+  private readonly readonly: boolean;
+
   constructor(path: string, options: { readonly readonly?: boolean } = {}) {
+    this.readonly = options.readonly === true;
     this.db = new Database(path, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
     if (options.readonly !== true) {
       this.db.pragma('journal_mode = WAL');
@@ -41,6 +44,9 @@ export class SqliteStore implements Store {
         );
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON journal
+          BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS journal_no_replace BEFORE INSERT ON journal
+          WHEN EXISTS (SELECT 1 FROM journal WHERE sequence = NEW.sequence)
           BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
         CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON journal
           BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
@@ -68,6 +74,19 @@ export class SqliteStore implements Store {
   }
 
   async append(batch: JournalBatch): Promise<void> {
+    if (this.readonly) throw new Error('the store is open read-only');
+    this.appendTransaction(batch);
+  }
+
+  /**
+   * One transaction: the batch row, and the head sequence recorded in `meta` as an anchor, so
+   * that recovery notices batches removed from the end of the journal.
+   */
+  private readonly appendTransaction = (batch: JournalBatch): void => {
+    this.db.transaction(() => this.appendRows(batch))();
+  };
+
+  private appendRows(batch: JournalBatch): void {
     const info = this.insert.run({
       sequence: batch.sequence,
       timestamp: batch.timestamp,
@@ -77,6 +96,7 @@ export class SqliteStore implements Store {
       body: Buffer.from(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength),
     });
     if (info.changes !== 1) throw new StoreConflictError(`journal batch ${batch.sequence} does not follow the stored head`);
+    this.upsertMeta.run(journalHeadKey, String(batch.sequence));
   }
 
   async read(fromSequence: number, limit: number): Promise<JournalBatch[]> {
@@ -97,6 +117,7 @@ export class SqliteStore implements Store {
   }
 
   async setMeta(key: string, value: string): Promise<void> {
+    if (this.readonly) throw new Error('the store is open read-only');
     this.upsertMeta.run(key, value);
   }
 

@@ -28,6 +28,13 @@ export interface JournalHead {
   readonly hash: Uint8Array;
 }
 
+/**
+ * Meta key under which `append` records, in the same transaction, the sequence of the batch it
+ * appended. Recovery compares it with the last batch it finds, to notice batches removed from
+ * the end of the journal, which the hash chain alone cannot tell from a shorter history.
+ */
+export const journalHeadKey = 'journal.head';
+
 export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
 }
