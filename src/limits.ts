@@ -30,6 +30,17 @@ export const transferCodeMax = 65_535;
 /** Pending transfers may be held at most this long (366 days). */
 export const timeoutSecondsMax = 366 * 24 * 3600;
 
+/**
+ * Records the single writer keeps in memory. Every transfer and account lives in the writer's
+ * heap (about 335 and 215 bytes each, measured in docs/PERFORMANCE.md), and a V8 Map holds at
+ * most 2^24 entries. Beyond these counts new records are refused with `ledger_full` instead of
+ * exhausting the heap; the defaults fit Node's default 4 GiB heap together. Raise them with
+ * `--transfers-max` / `--accounts-max` and a larger `--max-old-space-size`.
+ */
+export const transfersInMemoryDefault = 8_000_000;
+export const accountsInMemoryDefault = 4_000_000;
+export const recordsInMemoryMax = 16_000_000;
+
 /** Pagination. */
 export const pageLimitDefault = 50;
 export const pageLimitMax = 1000;
@@ -49,3 +60,5 @@ assert(requestTransfersMax <= batchCommandsMax, 'a full request fits in the larg
 assert(queueCommandsDefault >= requestTransfersMax, 'the queue holds at least one full request');
 assert(batchWaitDefaultMs <= batchWaitMaxMs, 'batch wait default in range');
 assert(pageLimitDefault <= pageLimitMax, 'page default in range');
+assert(transfersInMemoryDefault <= recordsInMemoryMax && accountsInMemoryDefault <= recordsInMemoryMax, 'record caps below the Map limit');
+assert(recordsInMemoryMax < 2 ** 24, 'a V8 Map holds fewer than 2^24 entries');

@@ -40,6 +40,7 @@ const resultStatus: Readonly<Record<ResultCode, number>> = {
   reference_invalid: 422,
   timeout_invalid: 422,
   exists_with_different_fields: 409,
+  ledger_full: 507,
   debit_account_not_found: 422,
   credit_account_not_found: 422,
   accounts_must_have_the_same_asset: 422,

@@ -1,6 +1,7 @@
 /** The `tengri` command line. */
 import { Command, InvalidArgumentError } from 'commander';
 import { version } from '../api/app.ts';
+import { accountsInMemoryDefault, recordsInMemoryMax, transfersInMemoryDefault } from '../limits.ts';
 import { start } from './start.ts';
 import { verify } from './verify.ts';
 
@@ -24,8 +25,10 @@ program
   .option('--batch-max <n>', 'most commands per committed batch', integer(1, 65536), 8190)
   .option('--batch-wait-ms <ms>', 'longest wait for a batch to fill', integer(0, 1000), 1)
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
-  .action(async (options: { data: string; host: string; port: number; batchMax: number; batchWaitMs: number; logLevel: string }) => {
-    await start({ data: options.data, host: options.host, port: options.port, batchMax: options.batchMax, batchWaitMs: options.batchWaitMs, logLevel: options.logLevel });
+  .option('--transfers-max <n>', 'transfers held before new ones are refused (ledger_full)', integer(1, recordsInMemoryMax), transfersInMemoryDefault)
+  .option('--accounts-max <n>', 'accounts held before new ones are refused (ledger_full)', integer(1, recordsInMemoryMax), accountsInMemoryDefault)
+  .action(async (options: { data: string; host: string; port: number; batchMax: number; batchWaitMs: number; logLevel: string; transfersMax: number; accountsMax: number }) => {
+    await start(options);
   });
 
 program

@@ -15,6 +15,8 @@ export interface StartOptions {
   readonly batchMax?: number;
   readonly batchWaitMs?: number;
   readonly logLevel?: string;
+  readonly transfersMax?: number;
+  readonly accountsMax?: number;
 }
 
 export async function start(options: StartOptions): Promise<void> {
@@ -23,7 +25,12 @@ export async function start(options: StartOptions): Promise<void> {
   ensureDataDir(dir);
   const releaseLock = acquireLock(dir);
   const store = new SqliteStore(dir.databasePath);
-  const opened = await openEngine(store, { batchCommandsMax: options.batchMax, batchWaitMs: options.batchWaitMs });
+  const opened = await openEngine(store, {
+    batchCommandsMax: options.batchMax,
+    batchWaitMs: options.batchWaitMs,
+    transfersMax: options.transfersMax,
+    accountsMax: options.accountsMax,
+  });
   const { sequencer } = opened;
   logger.info({ batches: opened.recoveredBatches, recoveryMs: Math.round(opened.recoveryMs), accounts: sequencer.ledger.accountCount, transfers: sequencer.ledger.transferCount }, 'ledger recovered');
   const token = operatorToken(dir);

@@ -3,6 +3,7 @@
  * hand back the sequencer that is from then on its only writer.
  */
 import type { Command } from '../ledger/types.ts';
+import { accountsInMemoryDefault, transfersInMemoryDefault } from '../limits.ts';
 import type { Store } from '../store/store.ts';
 import { recover } from './recovery.ts';
 import type { SequencerOptions } from './sequencer.ts';
@@ -20,10 +21,20 @@ export interface OpenedEngine {
   readonly recoveryMs: number;
 }
 
-export async function openEngine(store: Store, options: SequencerOptions & { readonly genesis?: boolean } = {}): Promise<OpenedEngine> {
+export interface EngineOptions extends SequencerOptions {
+  readonly genesis?: boolean;
+  readonly transfersMax?: number;
+  readonly accountsMax?: number;
+}
+
+export async function openEngine(store: Store, options: EngineOptions = {}): Promise<OpenedEngine> {
   const started = performance.now();
   const recovered = await recover(store);
   const recoveryMs = performance.now() - started;
+  recovered.ledger.setCapacity({
+    transfersMax: options.transfersMax ?? transfersInMemoryDefault,
+    accountsMax: options.accountsMax ?? accountsInMemoryDefault,
+  });
   const sequencer = new Sequencer(recovered.ledger, store, recovered.head, options);
   if (recovered.head === null && options.genesis !== false) {
     const results = await sequencer.submit(genesisCommands);

@@ -67,7 +67,8 @@ export class Sequencer {
   private queueHead = 0;
   private queuedCommands = 0;
   private running = false;
-  private timer: NodeJS.Timeout | null = null;
+  /** The pending start of the next batch: an immediate when it may start now, else a timeout. */
+  private timer: { readonly kind: 'immediate'; readonly handle: NodeJS.Immediate } | { readonly kind: 'timeout'; readonly handle: NodeJS.Timeout } | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private state: 'open' | 'closing' | 'closed' | 'failed' = 'open';
   private head: JournalHead | null;
@@ -143,10 +144,7 @@ export class Sequencer {
     if (this.state === 'closed') return;
     if (this.state === 'open') this.state = 'closing';
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.cancelTimer();
     if (this.running || this.queuedCommands > 0) {
       await new Promise<void>((resolve) => {
         this.drained = resolve;
@@ -156,24 +154,39 @@ export class Sequencer {
     if (this.state === 'closing') this.state = 'closed';
   }
 
+  private cancelTimer(): void {
+    const timer = this.timer;
+    if (timer === null) return;
+    if (timer.kind === 'immediate') clearImmediate(timer.handle);
+    else clearTimeout(timer.handle);
+    this.timer = null;
+  }
+
   private schedule(): void {
     if (this.running || this.queuedCommands === 0) return;
     if (this.queuedCommands >= this.batchCommandsMax || this.batchWaitMs === 0 || this.state === 'closing') {
-      // A full batch does not wait out the fill timer.
-      if (this.timer !== null) clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.runBatch();
-      }, 0);
+      // A full batch starts at once (setImmediate: setTimeout(0) would wait at least 1 ms).
+      if (this.timer?.kind === 'immediate') return;
+      this.cancelTimer();
+      this.timer = {
+        kind: 'immediate',
+        handle: setImmediate(() => {
+          this.timer = null;
+          void this.runBatch();
+        }),
+      };
       return;
     }
     if (this.timer !== null) return;
     const oldest = this.queue[this.queueHead]!;
     const waitMs = Math.max(0, oldest.arrivedAt + this.batchWaitMs - this.clock());
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.runBatch();
-    }, waitMs);
+    this.timer = {
+      kind: 'timeout',
+      handle: setTimeout(() => {
+        this.timer = null;
+        void this.runBatch();
+      }, waitMs),
+    };
   }
 
   private takeRequests(): Request[] {
@@ -184,6 +197,8 @@ export class Sequencer {
       if (taken.length > 0 && commands + next.commands.length > this.batchCommandsMax) break;
       taken.push(next);
       commands += next.commands.length;
+      // Release the slot now, so a taken request's commands and callbacks can be collected.
+      (this.queue as (Request | undefined)[])[this.queueHead] = undefined;
       this.queueHead++;
     }
     this.queuedCommands -= commands;
@@ -258,7 +273,7 @@ export class Sequencer {
     for (const request of inFlight) request.reject(failure);
     while (this.queueHead < this.queue.length) this.queue[this.queueHead++]!.reject(failure);
     this.queuedCommands = 0;
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.cancelTimer();
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     for (const observer of this.observers) observer.onFatal?.(error);
     this.drained?.();

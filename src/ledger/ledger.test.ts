@@ -261,7 +261,8 @@ describe('create_transfer result codes', () => {
   ];
 
   it('has a triggering case for every transfer code (the linked ones are covered below)', () => {
-    const expected = transferCodes.filter((code) => !code.startsWith('linked_event_'));
+    // ledger_full needs a ledger with a capacity; it is covered in 'capacity' below.
+    const expected = transferCodes.filter((code) => !code.startsWith('linked_event_') && code !== 'ledger_full');
     expect(codesCovered(mutations)).toEqual(new Set(expected));
   });
 
@@ -392,7 +393,7 @@ describe('create_account result codes', () => {
     { code: 'max_balance_invalid', label: 'maxBalance -1', fields: ['maxBalance'], change: { maxBalance: -1n } },
     { code: 'exists_with_different_fields', label: 'id of a (no limit)', fields: ['id'], change: { id: 'a' } },
   ];
-  const lifecycle = new Set<ResultCode>(['account_not_found', 'status_invalid', 'account_closed']);
+  const lifecycle = new Set<ResultCode>(['account_not_found', 'status_invalid', 'account_closed', 'ledger_full']);
 
   it('has a triggering case for every create_account code (set_account_status codes below)', () => {
     expect(codesCovered(mutations)).toEqual(new Set(accountCodes.filter((code) => !lifecycle.has(code))));
@@ -813,5 +814,32 @@ describe('journal fidelity of accepted commands', () => {
     expect(result).toEqual({ ok: false, code: 'status_invalid' });
     expect(h.ledger.getAccount('a')!.status).toBe('active');
     expect(() => stateDigest(h.replay())).not.toThrow();
+  });
+});
+
+describe('capacity', () => {
+  // Proves that a ledger at its configured capacity refuses new records cleanly (nothing changes),
+  // still answers idempotent repeats, and that replay is never limited by the capacity.
+  it('refuses transfers and accounts beyond the capacity with ledger_full and changes nothing', () => {
+    const h = new Harness();
+    h.setup([asset('KZT'), account('iss', 'KZT', { allowNegative: true }), account('a')]);
+    h.ledger.setCapacity({ transfersMax: 2, accountsMax: 2 });
+    expect(h.apply([transfer('t1', 'iss', 'a', 10n), transfer('t2', 'iss', 'a', 20n)])).toEqual([
+      { ok: true, existed: false },
+      { ok: true, existed: false },
+    ]);
+    const digest = stateDigest(h.ledger);
+    expect(h.apply([transfer('t3', 'iss', 'a', 30n)])).toEqual([{ ok: false, code: 'ledger_full' }]);
+    expect(h.apply([account('b')])).toEqual([{ ok: false, code: 'ledger_full' }]);
+    expect(stateDigest(h.ledger)).toBe(digest);
+    expect(h.ledger.getAccount('a')!.balance).toBe(30n);
+    // Repeats of existing records are still answered, and precedence puts them first.
+    expect(h.apply([transfer('t2', 'iss', 'a', 20n), account('a')])).toEqual([
+      { ok: true, existed: true },
+      { ok: true, existed: true },
+    ]);
+    expect(h.apply([transfer('t2', 'iss', 'a', 21n)])).toEqual([{ ok: false, code: 'exists_with_different_fields' }]);
+    // Replay of the journal runs without a capacity and reproduces the state.
+    expect(stateDigest(h.replay())).toBe(digest);
   });
 });

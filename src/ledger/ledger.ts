@@ -90,6 +90,18 @@ export class Ledger {
   private undo: Undo[] | null = null;
   /** Expiries to schedule once the current chain is known to commit. */
   private newExpiries: TransferState[] = [];
+  /** Most transfers and accounts held; unbounded unless the engine sets it (never during replay). */
+  private transfersMax = Number.POSITIVE_INFINITY;
+  private accountsMax = Number.POSITIVE_INFINITY;
+
+  /**
+   * Sets how many transfers and accounts the ledger accepts before refusing new ones with
+   * `ledger_full`. Recovery replays without a cap, so lowering it never makes a journal unreadable.
+   */
+  setCapacity(capacity: { readonly transfersMax: number; readonly accountsMax: number }): void {
+    this.transfersMax = capacity.transfersMax;
+    this.accountsMax = capacity.accountsMax;
+  }
 
   get timestamp(): number {
     return this.lastTimestamp;
@@ -291,6 +303,7 @@ export class Ledger {
         existing.maxBalance === command.maxBalance;
       return same ? okExisted : reject('exists_with_different_fields');
     }
+    if (this.accounts.size >= this.accountsMax) return reject('ledger_full');
     const account: AccountState = {
       id: command.id,
       asset: command.asset,
@@ -349,6 +362,7 @@ export class Ledger {
         existing.reference === command.reference;
       return same ? okExisted : reject('exists_with_different_fields');
     }
+    if (this.transfers.size >= this.transfersMax) return reject('ledger_full');
     const debit = this.accounts.get(command.debit);
     if (debit === undefined) return reject('debit_account_not_found');
     const credit = this.accounts.get(command.credit);
@@ -389,6 +403,7 @@ export class Ledger {
       postedAmount: null,
       resolvedAt: null,
     };
+    this.transfers.set(id, transfer);
     if (command.pending) {
       debit.pendingDebits += amount;
       credit.pendingCredits += amount;
@@ -397,7 +412,6 @@ export class Ledger {
       debit.balance -= amount;
       credit.balance += amount;
     }
-    this.transfers.set(id, transfer);
     debit.history.push(transfer);
     credit.history.push(transfer);
     const undo = this.undo;
