@@ -412,6 +412,8 @@ export class Ledger {
       debit.balance -= amount;
       credit.balance += amount;
     }
+    assertFlags(debit);
+    assertFlags(credit);
     debit.history.push(transfer);
     credit.history.push(transfer);
     const undo = this.undo;
@@ -476,6 +478,8 @@ export class Ledger {
     transfer.status = 'posted';
     transfer.postedAmount = amount;
     transfer.resolvedAt = timestamp;
+    assertFlags(debit);
+    assertFlags(credit);
     this.undo?.push(() => {
       debit.pendingDebits += transfer.amount;
       credit.pendingCredits += transfer.amount;
@@ -545,6 +549,24 @@ export class Ledger {
     if (list.length === 0) return;
     for (const transfer of list) this.expiries.push(transfer.timestamp + transfer.timeoutSeconds * 1000, transfer);
     list.length = 0;
+  }
+}
+
+/**
+ * An invariant check that stays on in production (STYLE 12): after every change to an account,
+ * its flags still hold. The validation above should make this impossible to trip; if it ever
+ * trips, the exception stops the sequencer and the process, and nothing of the batch is
+ * acknowledged. The comparisons allocate nothing on the common path.
+ */
+function assertFlags(account: AccountState): void {
+  if (account.pendingDebits < 0n || account.pendingCredits < 0n) {
+    throw new Error(`ledger invariant: account ${account.id} has a negative pending total`);
+  }
+  if (!account.allowNegative && account.balance < account.pendingDebits) {
+    throw new Error(`ledger invariant: account ${account.id} may not go negative`);
+  }
+  if (account.maxBalance !== null && account.balance + account.pendingCredits > account.maxBalance) {
+    throw new Error(`ledger invariant: account ${account.id} exceeds its holding limit`);
   }
 }
 
