@@ -83,6 +83,8 @@ export class Ledger {
   private readonly accounts = new Map<string, AccountState>();
   private readonly transfers = new Map<string, TransferState>();
   private readonly expiries = new MinHeap<TransferState>();
+  /** Transfers whose status is 'pending', so invariant checks need not scan every transfer. */
+  private readonly outstanding = new Set<TransferState>();
   private readonly encoder = new JournalEncoder();
   private transferSequence = 0;
   private lastTimestamp = 0;
@@ -228,7 +230,7 @@ export class Ledger {
 
   /** Pending transfers that are still pending, for invariant checks. */
   *pendingTransfers(): IterableIterator<Transfer> {
-    for (const transfer of this.transfers.values()) if (transfer.status === 'pending') yield transferView(transfer);
+    for (const transfer of this.outstanding) yield transferView(transfer);
   }
 
   /**
@@ -405,6 +407,7 @@ export class Ledger {
     };
     this.transfers.set(id, transfer);
     if (command.pending) {
+      this.outstanding.add(transfer);
       debit.pendingDebits += amount;
       credit.pendingCredits += amount;
       if (command.timeoutSeconds > 0) this.newExpiries.push(transfer);
@@ -420,6 +423,7 @@ export class Ledger {
     if (undo !== null) {
       undo.push(() => {
         if (transfer.pending) {
+          this.outstanding.delete(transfer);
           debit.pendingDebits -= amount;
           credit.pendingCredits -= amount;
         } else {
@@ -478,6 +482,7 @@ export class Ledger {
     transfer.status = 'posted';
     transfer.postedAmount = amount;
     transfer.resolvedAt = timestamp;
+    this.outstanding.delete(transfer);
     assertFlags(debit);
     assertFlags(credit);
     this.undo?.push(() => {
@@ -488,6 +493,7 @@ export class Ledger {
       transfer.status = 'pending';
       transfer.postedAmount = null;
       transfer.resolvedAt = null;
+      this.outstanding.add(transfer);
     });
     return okNew;
   }
@@ -516,6 +522,7 @@ export class Ledger {
       credit.pendingCredits += transfer.amount;
       transfer.status = 'pending';
       transfer.resolvedAt = null;
+      this.outstanding.add(transfer);
     });
     return okNew;
   }
@@ -527,6 +534,7 @@ export class Ledger {
     credit.pendingCredits -= transfer.amount;
     transfer.status = status;
     transfer.resolvedAt = timestamp;
+    this.outstanding.delete(transfer);
   }
 
   private expireDue(timestamp: number): Transfer[] {
