@@ -41,6 +41,12 @@ export const transfersInMemoryDefault = 8_000_000;
 export const accountsInMemoryDefault = 4_000_000;
 export const recordsInMemoryMax = 16_000_000;
 
+/** Signatures verified in one `verifyBatch` call (callers split larger batches). */
+export const verifyBatchItemsMax = 65_536;
+
+/** Deepest nesting of a JSON value that canonical JSON (RFC 8785) will encode. */
+export const canonicalJsonDepthMax = 32;
+
 /** Pagination. */
 export const pageLimitDefault = 50;
 export const pageLimitMax = 1000;
