@@ -51,8 +51,11 @@ export const canonicalJsonDepthMax = 32;
 export const pageLimitDefault = 50;
 export const pageLimitMax = 1000;
 
-/** Largest HTTP request body. A full batch of 8190 transfers with long ids fits in about 2.5 MiB. */
-export const bodyBytesMax = 4 * 1024 * 1024;
+/**
+ * Largest HTTP request body. A full batch of 8190 transfers with 64-character ids and a
+ * 128-character non-ASCII reference written as \u escapes (Python's default) is about 7 MiB.
+ */
+export const bodyBytesMax = 9 * 1024 * 1024;
 
 /** Journal batches read per round trip during recovery and verification. */
 export const journalReadPageMax = 256;

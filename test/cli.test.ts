@@ -2,7 +2,7 @@
 // token without logging it, refuses a second writer on the same data directory and shuts down
 // cleanly; `tengri verify` passes on an intact journal and fails on a tampered one.
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,14 @@ describe('tengri start', () => {
     expect(JSON.parse(report.stdout)).toMatchObject({ ok: true, accounts: 1, transfers: 0 });
   });
 
+  it('refuses a token that a client could not send, before writing anything', async () => {
+    const directory = fresh();
+    const result = await runCli(['start', '--data', directory, '--port', '0'], { TENGRI_ADMIN_TOKEN: 'correct horse battery staple' });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('no spaces');
+    expect(existsSync(join(directory, 'ledger.sqlite'))).toBe(false);
+  });
+
   it('refuses a second process on the same data directory', async () => {
     const directory = fresh();
     const first = await spawnServer(directory);
@@ -103,6 +111,35 @@ describe('tengri verify', () => {
     const tampered = await runCli(['verify', '--data', directory]);
     expect(tampered.code).toBe(1);
     expect(tampered.stderr).toContain('journal batch 3');
+  });
+
+  it('passes while the server runs and writes, however the reads interleave with appends', async () => {
+    const directory = fresh();
+    const server = await spawnServer(directory);
+    let writing = true;
+    try {
+      expect((await post(server.url, '/v1/accounts', { id: 'live:a', asset: 'KZT' })).status).toBe(201);
+      let n = 0;
+      const writer = (async () => {
+        while (writing) {
+          n++;
+          const response = await post(server.url, '/v1/transfers', { id: `live-${n}`, debit: 'cb:issuance', credit: 'live:a', amount: '1' });
+          expect(response.status).toBe(201);
+        }
+      })();
+      for (let run = 0; run < 4; run++) {
+        const report = await runCli(['verify', '--data', directory, '--json']);
+        expect(report.code, report.stderr).toBe(0);
+        expect(JSON.parse(report.stdout)).toMatchObject({ ok: true });
+      }
+      writing = false;
+      await writer;
+      expect(n).toBeGreaterThan(10);
+    } finally {
+      writing = false;
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
   });
 
   it('fails on a directory without a ledger', async () => {

@@ -685,3 +685,70 @@ describe('accounts that may go negative', () => {
     expect(supply.invariantsHold).toBe(true);
   });
 });
+
+describe('overload and durability', () => {
+  // Proves the bounded queue answers 503 with Retry-After over real HTTP, applies nothing of the
+  // refused request, and that reads wait for an append in flight instead of showing undurable state.
+  it('answers 503 engine_overloaded with Retry-After when the queue is full, and applies nothing of it', async () => {
+    const small = await startInProcess({ queueCommandsMax: 2, batchWaitMs: 200 });
+    try {
+      await small.app.listen({ host: '127.0.0.1', port: 0 });
+      const address = small.app.server.address();
+      const base = typeof address === 'object' && address !== null ? `http://127.0.0.1:${address.port}` : '';
+      const headers = { ...small.auth, 'content-type': 'application/json' };
+      const post = (body: unknown) => fetch(`${base}/v1/transfers/batch`, { method: 'POST', headers, body: JSON.stringify(body) });
+      const accounts = await fetch(`${base}/v1/accounts`, { method: 'POST', headers, body: JSON.stringify({ id: 'q:a', asset: 'KZT' }) });
+      expect(accounts.status).toBe(201);
+      const item = (id: string) => ({ id, debit: 'cb:issuance', credit: 'q:a', amount: '100' });
+      // The first request fills the queue while the sequencer waits 200 ms for the batch to fill.
+      const first = post({ transfers: [item('q-1'), item('q-2')] });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const refused = await post({ transfers: [item('q-3')] });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await refused.json()).toMatchObject({ code: 'engine_overloaded', status: 503 });
+      expect((await first).status).toBe(200);
+      const q3 = await fetch(`${base}/v1/transfers/q-3`, { headers: small.auth });
+      expect(q3.status).toBe(404);
+      const balance = (await (await fetch(`${base}/v1/accounts/q:a`, { headers: small.auth })).json()) as { balance: string };
+      expect(balance.balance).toBe('200');
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('accepts the bearer scheme in any letter case', async () => {
+    const response = await call('GET', '/v1/assets', undefined, { authorization: `bearer ${testToken}` });
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('makes reads wait for a journal append in flight', async () => {
+    const slow = await startInProcess();
+    try {
+      const store = slow.store;
+      const original = store.append.bind(store);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      store.append = async (batch) => {
+        await gate;
+        return original(batch);
+      };
+      const created = slow.app.inject({ method: 'POST', url: '/v1/accounts', headers: slow.auth, payload: { id: 'slow:a', asset: 'KZT' } });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      let readDone = false;
+      const read = slow.app.inject({ method: 'GET', url: '/v1/accounts/slow:a', headers: slow.auth }).then((response) => {
+        readDone = true;
+        return response;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The account exists in memory, but its batch is not durable: the read is still waiting.
+      expect(readDone).toBe(false);
+      release();
+      expect((await created).statusCode).toBe(201);
+      expect((await read).statusCode).toBe(200);
+    } finally {
+      await slow.close();
+    }
+  });
+});

@@ -23,6 +23,8 @@ interface RawRequest {
   readonly contentType?: string | null;
   /** Authorization header; null sends none. Defaults to the operator's bearer token. */
   readonly authorization?: string | null;
+  /** Content-Encoding header, if any. */
+  readonly contentEncoding?: string;
 }
 
 let port = 0;
@@ -37,6 +39,7 @@ function send(req: RawRequest): Promise<RawResponse> {
     if (contentType !== null) headers['content-type'] = contentType;
     headers['content-length'] = Buffer.byteLength(req.body);
   }
+  if (req.contentEncoding !== undefined) headers['content-encoding'] = req.contentEncoding;
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent: false }, (incoming) => {
       const chunks: Buffer[] = [];
@@ -266,6 +269,16 @@ const cases: BadCase[] = [
 
   // Content type, size.
   postTransfer('text/plain content type', json(transfer()), 415, 'unsupported_media_type', { contentType: 'text/plain' }),
+  postTransfer('a UTF-16 charset', json(transfer()), 415, 'unsupported_media_type', { contentType: 'application/json; charset=utf-16' }),
+  postTransfer('a gzip content encoding', json(transfer()), 415, 'unsupported_media_type', { contentEncoding: 'gzip' }),
+  {
+    name: 'bytes that are not UTF-8 in a reference',
+    method: 'POST',
+    path: '/v1/transfers',
+    body: Buffer.concat([Buffer.from('{"id":"bad-utf8","debit":"alice","credit":"bob","amount":"1","reference":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('b"}')]),
+    status: 400,
+    code: 'malformed_json',
+  },
   postTransfer('XML content type', '<transfer/>', 415, 'unsupported_media_type', { contentType: 'application/xml' }),
   postTransfer('form content type', 'id=bad-1&amount=1', 415, 'unsupported_media_type', { contentType: 'application/x-www-form-urlencoded' }),
   postTransfer('a body without a content type', json(transfer()), 415, 'unsupported_media_type', { contentType: null }),

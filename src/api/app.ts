@@ -59,9 +59,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('application/json');
   // Only JSON is accepted; without this, text/plain bodies would be parsed as strings.
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
-    return jsonParser(request, body as string, done);
+  // Bytes that are not UTF-8 are refused rather than silently replaced with U+FFFD; so are other
+  // charsets and compressed bodies, which would otherwise be misread.
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
+    const encoding = request.headers['content-encoding'];
+    if ((charset !== undefined && charset.toLowerCase() !== 'utf-8') || (encoding !== undefined && encoding.toLowerCase() !== 'identity')) {
+      return done(Object.assign(new Error('unsupported charset or content encoding'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), undefined);
+    }
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      return done(Object.assign(new Error('body is not UTF-8'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
+    }
+    if (text.trim() === '') return done(null, undefined);
+    return jsonParser(request, text, done);
   });
 
   registerAuth(app, options.adminToken);
@@ -102,6 +116,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return sendProblem(reply, 'internal_error');
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, 'route_not_found'));
+
+  // Reads never show state that is not durable: they wait for an append in flight, and after a
+  // storage failure (the in-memory state may be ahead of the journal) they are refused until the
+  // process restarts and recovers.
+  app.addHook('preHandler', async (request, reply) => {
+    if (!request.url.startsWith('/v1/')) return;
+    if (options.sequencer.status === 'failed') {
+      reply.header('retry-after', '5');
+      return sendProblem(reply, 'engine_unavailable');
+    }
+    if (request.method === 'GET') await options.sequencer.settled();
+  });
 
   await app.register(swagger, {
     openapi: {

@@ -29,6 +29,13 @@ declare module 'fastify' {
   }
 }
 
+export const tokenRule = 'the operator token must be 16 to 512 visible ASCII characters (no spaces)';
+
+/** A token a client can send in a bearer header: RFC 6750 allows no spaces. */
+export function isUsableToken(token: string): boolean {
+  return /^[\x21-\x7e]{16,512}$/.test(token);
+}
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
@@ -36,9 +43,10 @@ function digest(value: string): Buffer {
 export function credentialFrom(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
   if (typeof header !== 'string') return null;
-  const bearer = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
+  // The scheme is case-insensitive (RFC 9110 section 11.1).
+  const bearer = /^Bearer +([\x21-\x7e]{1,512})$/i.exec(header);
   if (bearer !== null) return bearer[1]!;
-  const basic = /^Basic ([A-Za-z0-9+/=]{1,1024})$/.exec(header);
+  const basic = /^Basic +([A-Za-z0-9+/=]{1,1024})$/i.exec(header);
   if (basic !== null && request.url.startsWith('/docs')) {
     const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -48,7 +56,7 @@ export function credentialFrom(request: FastifyRequest): string | null {
 }
 
 export function registerAuth(app: FastifyInstance, adminToken: string): void {
-  if (adminToken.length < 16) throw new Error('the operator token must be at least 16 characters');
+  if (!isUsableToken(adminToken)) throw new Error(tokenRule);
   const adminDigest = digest(adminToken);
   app.decorateRequest('principal', null);
   // Every route, including those added by plugins such as the docs UI, needs a role unless it is

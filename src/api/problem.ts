@@ -14,7 +14,7 @@ export const apiErrorCodes = {
   malformed_json: { status: 400, title: 'Malformed JSON', detail: 'The request body is not valid JSON.' },
   validation_failed: { status: 400, title: 'Request does not match its schema', detail: 'See errors for each offending field.' },
   batch_too_large: { status: 400, title: 'Batch too large', detail: 'A batch holds at most 8190 items.' },
-  body_too_large: { status: 413, title: 'Body too large', detail: 'The request body exceeds the 4 MiB limit.' },
+  body_too_large: { status: 413, title: 'Body too large', detail: 'The request body exceeds the 9 MiB limit.' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type', detail: 'Send Content-Type: application/json.' },
   route_not_found: { status: 404, title: 'No such endpoint', detail: 'No endpoint has this method and path; see /openapi.json.' },
   transfer_not_found: { status: 404, title: 'Transfer not found', detail: 'No transfer has this id.' },

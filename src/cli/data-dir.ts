@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isUsableToken, tokenRule } from '../api/auth.ts';
 
 export interface DataDir {
   readonly path: string;
@@ -68,10 +69,14 @@ export interface OperatorToken {
 export function operatorToken(dir: DataDir, environment: NodeJS.ProcessEnv = process.env): OperatorToken {
   const fromEnvironment = environment.TENGRI_ADMIN_TOKEN;
   if (fromEnvironment !== undefined && fromEnvironment !== '') {
-    if (fromEnvironment.length < 16) throw new Error('TENGRI_ADMIN_TOKEN must be at least 16 characters');
+    if (!isUsableToken(fromEnvironment)) throw new Error(`TENGRI_ADMIN_TOKEN: ${tokenRule}`);
     return { token: fromEnvironment, source: 'environment' };
   }
-  if (existsSync(dir.tokenPath)) return { token: readFileSync(dir.tokenPath, 'utf8').trim(), source: 'file' };
+  if (existsSync(dir.tokenPath)) {
+    const token = readFileSync(dir.tokenPath, 'utf8').trim();
+    if (!isUsableToken(token)) throw new Error(`${dir.tokenPath}: ${tokenRule}`);
+    return { token, source: 'file' };
+  }
   const token = randomBytes(32).toString('base64url');
   writeFileSync(dir.tokenPath, `${token}\n`, { mode: 0o600, flag: 'wx' });
   return { token, source: 'generated' };

@@ -25,9 +25,9 @@ program
   .option('--batch-max <n>', 'most commands per committed batch', integer(1, 65536), 8190)
   .option('--batch-wait-ms <ms>', 'longest wait for a batch to fill', integer(0, 1000), 1)
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
-  .option('--transfers-max <n>', 'transfers held before new ones are refused (ledger_full)', integer(1, recordsInMemoryMax), transfersInMemoryDefault)
-  .option('--accounts-max <n>', 'accounts held before new ones are refused (ledger_full)', integer(1, recordsInMemoryMax), accountsInMemoryDefault)
-  .action(async (options: { data: string; host: string; port: number; batchMax: number; batchWaitMs: number; logLevel: string; transfersMax: number; accountsMax: number }) => {
+  .option('--transfers-max <n>', `transfers held before new ones are refused with ledger_full (default: what fits in the heap, at most ${transfersInMemoryDefault})`, integer(1, recordsInMemoryMax))
+  .option('--accounts-max <n>', `accounts held before new ones are refused with ledger_full (default: what fits in the heap, at most ${accountsInMemoryDefault})`, integer(1, recordsInMemoryMax))
+  .action(async (options: { data: string; host: string; port: number; batchMax: number; batchWaitMs: number; logLevel: string; transfersMax?: number; accountsMax?: number }) => {
     await start(options);
   });
 

@@ -2,7 +2,9 @@
  * `tengri start`: lock the data directory, recover the ledger from its journal, serve the API,
  * and shut down cleanly on SIGINT or SIGTERM (stop accepting, commit what is queued, close).
  */
+import { getHeapStatistics } from 'node:v8';
 import pino from 'pino';
+import { capacityHeapBytes } from '../engine/capacity.ts';
 import { buildApp } from '../api/app.ts';
 import { openEngine } from '../engine/engine.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
@@ -24,6 +26,8 @@ export async function start(options: StartOptions): Promise<void> {
   const dir = dataDir(options.data);
   ensureDataDir(dir);
   const releaseLock = acquireLock(dir);
+  // The token is checked before anything is written, so a bad one fails a first start cleanly.
+  const token = operatorToken(dir);
   const store = new SqliteStore(dir.databasePath);
   const opened = await openEngine(store, {
     batchCommandsMax: options.batchMax,
@@ -32,14 +36,31 @@ export async function start(options: StartOptions): Promise<void> {
     accountsMax: options.accountsMax,
   });
   const { sequencer } = opened;
-  logger.info({ batches: opened.recoveredBatches, recoveryMs: Math.round(opened.recoveryMs), accounts: sequencer.ledger.accountCount, transfers: sequencer.ledger.transferCount }, 'ledger recovered');
-  const token = operatorToken(dir);
+  const capacity = sequencer.ledger.capacity;
+  logger.info(
+    {
+      batches: opened.recoveredBatches,
+      recoveryMs: Math.round(opened.recoveryMs),
+      accounts: sequencer.ledger.accountCount,
+      transfers: sequencer.ledger.transferCount,
+      transfersMax: capacity.transfersMax,
+      accountsMax: capacity.accountsMax,
+    },
+    'ledger recovered',
+  );
+  const heapLimit = getHeapStatistics().heap_size_limit;
+  if (capacityHeapBytes(capacity) > heapLimit * 0.85) {
+    logger.warn({ heapLimitMiB: Math.round(heapLimit / 2 ** 20) }, 'the record caps exceed what this heap can hold; raise --max-old-space-size or lower --transfers-max/--accounts-max');
+  }
   if (token.source === 'generated') logger.info({ tokenFile: dir.tokenPath }, 'generated the operator token (mode 0600)');
   else logger.info({ source: token.source === 'file' ? dir.tokenPath : 'TENGRI_ADMIN_TOKEN' }, 'operator token loaded');
 
   const app = await buildApp({ sequencer, adminToken: token.token, storeKind: store.kind, logger });
   let stopping = false;
+  let exitCode = 0;
   const stop = async (code: number): Promise<void> => {
+    // A fatal error during a shutdown already under way must still make the exit non-zero.
+    exitCode = Math.max(exitCode, code);
     if (stopping) return;
     stopping = true;
     logger.info('shutting down');
@@ -47,7 +68,7 @@ export async function start(options: StartOptions): Promise<void> {
     await sequencer.close();
     await store.close();
     releaseLock();
-    process.exit(code);
+    process.exit(exitCode);
   };
   sequencer.observe({
     onFatal(error) {

@@ -3,7 +3,7 @@
  * hand back the sequencer that is from then on its only writer.
  */
 import type { Command } from '../ledger/types.ts';
-import { accountsInMemoryDefault, transfersInMemoryDefault } from '../limits.ts';
+import { defaultCapacity } from './capacity.ts';
 import type { Store } from '../store/store.ts';
 import { recover } from './recovery.ts';
 import type { SequencerOptions } from './sequencer.ts';
@@ -31,9 +31,10 @@ export async function openEngine(store: Store, options: EngineOptions = {}): Pro
   const started = performance.now();
   const recovered = await recover(store);
   const recoveryMs = performance.now() - started;
+  const fitting = defaultCapacity();
   recovered.ledger.setCapacity({
-    transfersMax: options.transfersMax ?? transfersInMemoryDefault,
-    accountsMax: options.accountsMax ?? accountsInMemoryDefault,
+    transfersMax: options.transfersMax ?? fitting.transfersMax,
+    accountsMax: options.accountsMax ?? fitting.accountsMax,
   });
   const sequencer = new Sequencer(recovered.ledger, store, recovered.head, options);
   if (recovered.head === null && options.genesis !== false) {

@@ -400,13 +400,13 @@ describe('recovery detects tampering', () => {
       message: /replay does not reproduce the stored body/,
     },
     {
-      name: 'a timestamp moved back to its predecessor (chain recomputed)',
+      name: 'a timestamp moved back before its predecessor (chain recomputed)',
       change: (db) => {
-        db.prepare('UPDATE journal SET timestamp = (SELECT timestamp FROM journal WHERE sequence = 2) WHERE sequence = 3').run();
+        db.prepare('UPDATE journal SET timestamp = (SELECT timestamp FROM journal WHERE sequence = 2) - 1 WHERE sequence = 3').run();
         rechain(db, 3);
       },
       sequence: 3,
-      message: /timestamp does not increase/,
+      message: /timestamp goes back/,
     },
     // Truncation: a hash chain alone cannot tell a shortened journal from a shorter history, so this
     // needs an anchor kept outside the journal rows (see the report).

@@ -32,13 +32,24 @@ export interface Recovered {
 
 export async function recover(store: Store, onProgress?: (batches: number) => void): Promise<Recovered> {
   const ledger = new Ledger();
+  // Read the recorded head and the stored head first and replay exactly up to the stored head:
+  // a writer may append while `tengri verify` runs, and a batch appended after these reads must
+  // neither be half-read nor look like a removed tail.
+  const anchor = await store.getMeta(journalHeadKey);
+  const storedHead = await store.head();
+  const last = storedHead?.sequence ?? 0;
+  // The hash chain cannot tell a journal cut short from a shorter history; the head recorded with
+  // every append can (for a store that keeps one).
+  if (anchor !== null && Number(anchor) > last) {
+    throw new RecoveryError(`the journal ends before its recorded head ${anchor}: batches were removed`, last + 1);
+  }
   let previousHash = genesisHash;
   let head: JournalHead | null = null;
   let expected = 1;
   let commandTotal = 0;
-  for (;;) {
-    const page = await store.read(expected, journalReadPageMax);
-    if (page.length === 0) break;
+  while (expected <= last) {
+    const page = await store.read(expected, Math.min(journalReadPageMax, last - expected + 1));
+    if (page.length === 0) throw new RecoveryError(`missing: the stored head is ${last}`, expected);
     for (const batch of page) {
       const sequence = batch.sequence;
       if (sequence !== expected) throw new RecoveryError(`expected sequence ${expected}`, sequence);
@@ -53,7 +64,7 @@ export async function recover(store: Store, onProgress?: (batches: number) => vo
         throw error;
       }
       if (commands.length !== batch.count) throw new RecoveryError('command count does not match', sequence);
-      if (batch.timestamp <= ledger.timestamp) throw new RecoveryError('timestamp does not increase', sequence);
+      if (batch.timestamp < ledger.timestamp) throw new RecoveryError('timestamp goes back in time', sequence);
       const outcome = ledger.apply(commands, batch.timestamp);
       outcome.results.forEach((result, index) => {
         if (!result.ok) throw new RecoveryError(`command ${index} is rejected on replay (${result.code})`, sequence);
@@ -67,15 +78,8 @@ export async function recover(store: Store, onProgress?: (batches: number) => vo
     }
     onProgress?.(expected - 1);
   }
-  // The hash chain cannot tell a journal cut short from a shorter history; the head recorded with
-  // every append can (for a store that keeps one).
-  const anchor = await store.getMeta(journalHeadKey);
-  if (anchor !== null && Number(anchor) > (head?.sequence ?? 0)) {
-    throw new RecoveryError(`the journal ends before its recorded head ${anchor}: batches were removed`, (head?.sequence ?? 0) + 1);
-  }
-  const storedHead = await store.head();
-  if ((storedHead?.sequence ?? 0) !== (head?.sequence ?? 0)) {
-    throw new RecoveryError('the stored head is not the last batch read', storedHead?.sequence ?? 0);
+  if (storedHead !== null && !bytesEqual(storedHead.hash, previousHash)) {
+    throw new RecoveryError('the stored head is not the last batch read', last);
   }
   const report = checkInvariants(ledger);
   if (!report.ok) throw new RecoveryError(`invariants fail after replay: ${report.violations.join('; ')}`, head?.sequence ?? 0);

@@ -74,6 +74,8 @@ export class Sequencer {
   private head: JournalHead | null;
   private drained: (() => void) | null = null;
   private closing: Promise<void> | null = null;
+  /** The journal append in flight, if any: reads wait for it (see `settled`). */
+  private appending: Promise<void> | null = null;
   private readonly observers: SequencerObserver[] = [];
 
   constructor(
@@ -109,6 +111,21 @@ export class Sequencer {
 
   get status(): 'open' | 'closing' | 'closed' | 'failed' {
     return this.state;
+  }
+
+  /**
+   * Resolves once no journal append is in flight. The core changes its in-memory state before the
+   * batch is durable, so a read that must not see undurable state (every API read) waits for
+   * this. With the synchronous SQLite store it is always already settled; with an asynchronous
+   * store (PostgreSQL) it delays a read by at most one commit. After a storage failure the
+   * in-memory state cannot be trusted: check `status` before reading.
+   */
+  settled(): Promise<void> {
+    const append = this.appending;
+    return append === null ? Promise.resolve() : append.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   observe(observer: SequencerObserver): void {
@@ -228,7 +245,10 @@ export class Sequencer {
       commands = merged;
     }
     try {
-      const timestamp = Math.max(this.clock(), this.ledger.timestamp + 1);
+      // Ledger time follows the wall clock and never goes back; batches within one millisecond
+      // share it. (Forcing a strictly later millisecond per batch made ledger time run ahead of
+      // real time above 1,000 batches per second, and so released reservations early.)
+      const timestamp = Math.max(this.clock(), this.ledger.timestamp);
       const applyStart = performance.now();
       const outcome = this.ledger.apply(commands, timestamp, requestEnds);
       const applyMs = performance.now() - applyStart;
@@ -237,7 +257,13 @@ export class Sequencer {
       if (outcome.appliedCount > 0 || outcome.expired.length > 0) {
         sequence = (this.head?.sequence ?? 0) + 1;
         const batch = makeBatch(this.head?.hash ?? genesisHash, sequence, timestamp, outcome.appliedCount, outcome.journal);
-        await this.store.append(batch);
+        const append = this.store.append(batch);
+        this.appending = append;
+        try {
+          await append;
+        } finally {
+          this.appending = null;
+        }
         this.head = { sequence, timestamp, hash: batch.hash };
       }
       const commitMs = performance.now() - commitStart;

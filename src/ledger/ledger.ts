@@ -105,6 +105,10 @@ export class Ledger {
     this.accountsMax = capacity.accountsMax;
   }
 
+  get capacity(): { readonly transfersMax: number; readonly accountsMax: number } {
+    return { transfersMax: this.transfersMax, accountsMax: this.accountsMax };
+  }
+
   get timestamp(): number {
     return this.lastTimestamp;
   }
@@ -123,14 +127,15 @@ export class Ledger {
   }
 
   /**
-   * Applies one batch at `timestamp` (milliseconds, strictly greater than the previous batch's).
+   * Applies one batch at `timestamp` (milliseconds, never less than the previous batch's: several
+   * batches may share a millisecond, and the transfer sequence orders them).
    * First voids every pending transfer whose timeout has passed, then applies the commands in
    * order. `requestEnds` (ascending exclusive end indices) marks where the requests merged into
    * this batch end; a linked chain left open at the end of a request is rejected.
    */
   apply(commands: readonly Command[], timestamp: number, requestEnds?: readonly number[]): BatchOutcome {
-    if (!Number.isSafeInteger(timestamp) || timestamp <= this.lastTimestamp) {
-      throw new Error(`ledger: batch timestamp ${timestamp} must be after ${this.lastTimestamp}`);
+    if (!Number.isSafeInteger(timestamp) || timestamp < this.lastTimestamp) {
+      throw new Error(`ledger: batch timestamp ${timestamp} must not be before ${this.lastTimestamp}`);
     }
     this.lastTimestamp = timestamp;
     const expired = this.expireDue(timestamp);

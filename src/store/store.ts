@@ -11,7 +11,7 @@
 export interface JournalBatch {
   /** Position of the batch, starting at 1, without gaps. */
   readonly sequence: number;
-  /** Ledger time of the batch, milliseconds since the Unix epoch, strictly increasing. */
+  /** Ledger time of the batch, milliseconds since the Unix epoch, never decreasing. */
   readonly timestamp: number;
   /** Number of commands in the body. */
   readonly count: number;

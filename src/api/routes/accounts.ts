@@ -17,7 +17,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> 
         summary: 'Open an account (idempotent: the same fields again answer 200)',
         tags: ['ledger'],
         body: AccountBody,
-        response: { 200: AccountView, 201: AccountView, '4xx': { $ref: 'Problem#' } },
+        response: { 200: AccountView, 201: AccountView, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
       },
     },
     async (request, reply) => {
@@ -38,7 +38,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> 
 
   app.get(
     '/v1/accounts/:id',
-    { schema: { summary: 'Read an account and its balances', tags: ['ledger'], params: IdParams, response: { 200: AccountView, '4xx': { $ref: 'Problem#' } } } },
+    { schema: { summary: 'Read an account and its balances', tags: ['ledger'], params: IdParams, response: { 200: AccountView, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } } } },
     async (request, reply) => {
       const account = ledger.getAccount(request.params.id);
       if (account === undefined) return sendProblem(reply, 'account_not_found');
@@ -55,7 +55,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> 
         tags: ['ledger'],
         params: IdParams,
         querystring: PageQuery,
-        response: { 200: TransferPage, '4xx': { $ref: 'Problem#' } },
+        response: { 200: TransferPage, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
       },
     },
     async (request, reply) => {
@@ -79,7 +79,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> 
   const setStatus = (path: string, status: AccountStatus, summary: string): void => {
     app.post(
       path,
-      { schema: { summary, tags: ['ledger'], params: IdParams, response: { 200: AccountView, '4xx': { $ref: 'Problem#' } } } },
+      { schema: { summary, tags: ['ledger'], params: IdParams, response: { 200: AccountView, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } } } },
       async (request, reply) => {
         const [result] = await sequencer.submit([{ kind: 'set_account_status', id: request.params.id, status }]);
         if (!result!.ok) return sendProblem(reply, result!.code);

@@ -13,7 +13,7 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> = 
         summary: 'Register an asset (idempotent: the same code and scale again answers 200)',
         tags: ['ledger'],
         body: AssetBody,
-        response: { 200: AssetView, 201: AssetView, '4xx': { $ref: 'Problem#' } },
+        response: { 200: AssetView, 201: AssetView, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
       },
     },
     async (request, reply) => {
@@ -24,7 +24,7 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> = 
   );
   app.get(
     '/v1/assets',
-    { schema: { summary: 'List assets', tags: ['ledger'], response: { 200: Type.Object({ assets: Type.Array(AssetView) }) } } },
+    { schema: { summary: 'List assets', tags: ['ledger'], response: { 200: Type.Object({ assets: Type.Array(AssetView) }), '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } } } },
     async () => ({ assets: sequencer.ledger.listAssets() }),
   );
 };

@@ -37,7 +37,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; met
         summary: 'Money in circulation per asset, and whether every invariant holds',
         description: 'Recomputed from every account on each call: balances sum to zero per asset, no account breaks its flags or limits, pending totals match the pending transfers.',
         tags: ['ledger'],
-        response: { 200: SupplyView },
+        response: { 200: SupplyView, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
       },
     },
     async () => {
