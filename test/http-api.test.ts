@@ -680,6 +680,9 @@ describe('accounts that may go negative', () => {
       inCirculation: '700',
       pending: '0',
       accounts: 2,
+      invariantsHold: true,
+      issuanceAccounts: [{ id: 'ng:issuer', balance: '-700' }],
+      issuanceAccountCount: 1,
       balancesSumToZero: true,
     });
     expect(supply.invariantsHold).toBe(true);
@@ -750,5 +753,22 @@ describe('overload and durability', () => {
     } finally {
       await slow.close();
     }
+  });
+});
+
+describe('supply per asset', () => {
+  // Proves /v1/supply names, per asset, the accounts that can create it and their balances, so an
+  // operator sees any account besides cb:issuance that mints KZT, and reports invariants per asset.
+  it('lists the issuance accounts of each asset and whether its invariants hold', async () => {
+    const supply = await expectStatus('GET', '/v1/supply', undefined, 200);
+    const assets = supply.assets as { asset: string; inCirculation: string; invariantsHold: boolean; issuanceAccounts: { id: string; balance: string }[]; issuanceAccountCount: number }[];
+    const kzt = assets.find((asset) => asset.asset === 'KZT')!;
+    expect(kzt.invariantsHold).toBe(true);
+    const issuanceIds = kzt.issuanceAccounts.map((account) => account.id);
+    expect(issuanceIds).toContain('cb:issuance');
+    expect(kzt.issuanceAccountCount).toBe(kzt.issuanceAccounts.length);
+    const issued = kzt.issuanceAccounts.reduce((sum, account) => sum + BigInt(account.balance), 0n);
+    expect(BigInt(kzt.inCirculation)).toBe(-issued);
+    expect(assets.every((asset) => asset.invariantsHold)).toBe(true);
   });
 });

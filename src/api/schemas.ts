@@ -140,6 +140,11 @@ export const SupplyView = Type.Object({
       pending: Amount,
       accounts: Type.Integer(),
       balancesSumToZero: Type.Boolean(),
+      invariantsHold: Type.Boolean(),
+      issuanceAccounts: Type.Array(Type.Object({ id: Type.String(), balance: Amount }), {
+        description: 'Accounts that may go negative (they create the asset), with balances; at most 20 listed',
+      }),
+      issuanceAccountCount: Type.Integer(),
     }),
   ),
 });

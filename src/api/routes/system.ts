@@ -54,6 +54,9 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; met
           pending: asset.pending.toString(),
           accounts: asset.accounts,
           balancesSumToZero: asset.balancesSumToZero,
+          invariantsHold: asset.invariantsHold,
+          issuanceAccounts: asset.issuanceAccounts.map((account) => ({ id: account.id, balance: account.balance.toString() })),
+          issuanceAccountCount: asset.issuanceAccountCount,
         })),
       };
     },
