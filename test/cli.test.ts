@@ -142,6 +142,42 @@ describe('tengri verify', () => {
     }
   });
 
+  it('verifies an online backup taken while the server writes', async () => {
+    const directory = fresh();
+    const copy = join(fresh(), 'copy');
+    const server = await spawnServer(directory);
+    let writing = true;
+    let n = 0;
+    try {
+      expect((await post(server.url, '/v1/accounts', { id: 'bk:a', asset: 'KZT' })).status).toBe(201);
+      const writer = (async () => {
+        while (writing) {
+          n++;
+          expect((await post(server.url, '/v1/transfers', { id: `bk-${n}`, debit: 'cb:issuance', credit: 'bk:a', amount: '3' })).status).toBe(201);
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const result = await runCli(['backup', '--data', directory, '--to', copy]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/backed up \d+ journal batches/);
+      writing = false;
+      await writer;
+      const again = await runCli(['backup', '--data', directory, '--to', copy]);
+      expect(again.code).not.toBe(0);
+      expect(again.stderr).toContain('exists');
+    } finally {
+      writing = false;
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    const report = await runCli(['verify', '--data', copy, '--json']);
+    expect(report.code, report.stderr).toBe(0);
+    const parsed = JSON.parse(report.stdout) as { ok: boolean; transfers: number };
+    expect(parsed.ok).toBe(true);
+    expect(parsed.transfers).toBeGreaterThan(0);
+    expect(parsed.transfers).toBeLessThanOrEqual(n);
+  });
+
   it('fails on a directory without a ledger', async () => {
     const result = await runCli(['verify', '--data', join(fresh(), 'nothing-here')]);
     expect(result.code).toBe(1);

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { version } from '../api/app.ts';
 import { accountsInMemoryDefault, recordsInMemoryMax, transfersInMemoryDefault } from '../limits.ts';
+import { backup } from './backup.ts';
 import { start } from './start.ts';
 import { verify } from './verify.ts';
 
@@ -50,6 +51,16 @@ program
       process.stderr.write(`FAULT: ${report.error}\n`);
     }
     process.exitCode = report.ok ? 0 : 1;
+  });
+
+program
+  .command('backup')
+  .description('copy the journal into a new data directory while the server runs (SQLite online backup)')
+  .option('--data <dir>', 'data directory to copy', './.tengri')
+  .requiredOption('--to <dir>', 'new data directory to write the copy into')
+  .action(async (options: { data: string; to: string }) => {
+    const report = await backup(options.data, options.to);
+    process.stdout.write(`backed up ${report.batches} journal batches (${report.pages} pages) to ${report.target}\n`);
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
