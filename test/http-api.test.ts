@@ -558,12 +558,14 @@ describe('OpenAPI and metrics', () => {
         'GET /v1/assets',
         'POST /v1/assets',
         'POST /v1/accounts',
+        'GET /v1/accounts',
         'GET /v1/accounts/{id}',
         'GET /v1/accounts/{id}/transfers',
         'POST /v1/accounts/{id}/freeze',
         'POST /v1/accounts/{id}/unfreeze',
         'POST /v1/transfers',
         'POST /v1/transfers/batch',
+        'GET /v1/transfers',
         'GET /v1/transfers/{id}',
         'POST /v1/transfers/{id}/post',
         'POST /v1/transfers/{id}/void',
@@ -770,5 +772,46 @@ describe('supply per asset', () => {
     const issued = kzt.issuanceAccounts.reduce((sum, account) => sum + BigInt(account.balance), 0n);
     expect(BigInt(kzt.inCirculation)).toBe(-issued);
     expect(assets.every((asset) => asset.invariantsHold)).toBe(true);
+  });
+});
+
+describe('ledger-wide listings', () => {
+  // Proves accounts can be listed in creation order and all transfers newest first, each page
+  // exactly once across cursors, on a ledger of its own so the totals are known.
+  it('pages through every account and every transfer exactly once', async () => {
+    const own = await startInProcess();
+    try {
+      const inject = (method: Method, url: string, payload?: Json) => own.app.inject({ method, url, headers: own.auth, ...(payload === undefined ? {} : { payload }) });
+      for (let i = 0; i < 7; i++) expect((await inject('POST', '/v1/accounts', { id: `list:${i}`, asset: 'KZT' })).statusCode).toBe(201);
+      for (let i = 0; i < 11; i++) {
+        expect((await inject('POST', '/v1/transfers', { id: `list-t${i}`, debit: 'cb:issuance', credit: `list:${i % 7}`, amount: String(i + 1) })).statusCode).toBe(201);
+      }
+      const accountIds: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const response = await inject('GET', `/v1/accounts?limit=3${cursor === null ? '' : `&cursor=${cursor}`}`);
+        expect(response.statusCode).toBe(200);
+        const page = response.json<{ accounts: { id: string }[]; nextCursor: string | null }>();
+        expect(page.accounts.length).toBeLessThanOrEqual(3);
+        accountIds.push(...page.accounts.map((account) => account.id));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      expect(accountIds).toEqual(['cb:issuance', ...Array.from({ length: 7 }, (_, i) => `list:${i}`)]);
+
+      const transferIds: string[] = [];
+      cursor = null;
+      do {
+        const response = await inject('GET', `/v1/transfers?limit=4${cursor === null ? '' : `&cursor=${cursor}`}`);
+        expect(response.statusCode).toBe(200);
+        const page = response.json<{ transfers: { id: string; sequence: number }[]; nextCursor: string | null }>();
+        transferIds.push(...page.transfers.map((transfer) => transfer.id));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      expect(transferIds).toEqual(Array.from({ length: 11 }, (_, i) => `list-t${10 - i}`));
+      expect((await inject('GET', '/v1/transfers?limit=0')).statusCode).toBe(400);
+      expect((await inject('GET', '/v1/accounts?cursor=0')).json()).toMatchObject({ code: 'cursor_invalid' });
+    } finally {
+      await own.close();
+    }
   });
 });

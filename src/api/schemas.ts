@@ -116,6 +116,10 @@ export const TransferPage = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor to get the next (older) page; null at the end' }),
 });
 export const EmptyBody = Type.Object({}, { additionalProperties: false });
+export const AccountPage = Type.Object({
+  accounts: Type.Array(AccountView),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor to get the next page; null at the end' }),
+});
 export const PostBody = Type.Object({ amount: Type.Optional(AmountInput) }, { additionalProperties: false });
 
 export const IdParams = Type.Object({ id: Id });

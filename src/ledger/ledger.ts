@@ -82,6 +82,10 @@ export class Ledger {
   private readonly assets = new Map<string, Asset>();
   private readonly accounts = new Map<string, AccountState>();
   private readonly transfers = new Map<string, TransferState>();
+  /** Every transfer by sequence (index = sequence - 1), for the ledger-wide history. */
+  private readonly transfersBySequence: TransferState[] = [];
+  /** Every account in creation order, for listing; accounts are never removed. */
+  private readonly accountsInOrder: AccountState[] = [];
   private readonly expiries = new MinHeap<TransferState>();
   /** Transfers whose status is 'pending', so invariant checks need not scan every transfer. */
   private readonly outstanding = new Set<TransferState>();
@@ -242,6 +246,20 @@ export class Ledger {
    * Transfers touching an account, newest first, with `sequence < before` when `before` is given.
    * Returns undefined when the account does not exist.
    */
+  /** Accounts in creation order, starting after the first `after` of them. */
+  listAccounts(after: number, limit: number): Account[] {
+    return this.accountsInOrder.slice(after, after + limit).map(accountView);
+  }
+
+  /** All transfers of the ledger, newest first, with `sequence < before` when `before` is given. */
+  listTransfers(before: number | null, limit: number): Transfer[] {
+    const all = this.transfersBySequence;
+    const start = before === null ? all.length : Math.min(before - 1, all.length);
+    const page: Transfer[] = [];
+    for (let i = start - 1; i >= 0 && page.length < limit; i--) page.push(transferView(all[i]!));
+    return page;
+  }
+
   listAccountTransfers(id: string, before: number | null, limit: number): Transfer[] | undefined {
     const account = this.accounts.get(id);
     if (account === undefined) return undefined;
@@ -324,7 +342,11 @@ export class Ledger {
       history: [],
     };
     this.accounts.set(account.id, account);
-    this.undo?.push(() => this.accounts.delete(account.id));
+    this.accountsInOrder.push(account);
+    this.undo?.push(() => {
+      this.accounts.delete(account.id);
+      this.accountsInOrder.pop();
+    });
     return okNew;
   }
 
@@ -411,6 +433,7 @@ export class Ledger {
       resolvedAt: null,
     };
     this.transfers.set(id, transfer);
+    this.transfersBySequence.push(transfer);
     if (command.pending) {
       this.outstanding.add(transfer);
       debit.pendingDebits += amount;
@@ -439,6 +462,7 @@ export class Ledger {
         debit.history.pop();
         credit.history.pop();
         this.transferSequence--;
+        this.transfersBySequence.pop();
       });
     }
     return okNew;

@@ -4,8 +4,9 @@ import type { Sequencer } from '../../engine/sequencer.ts';
 import type { AccountStatus } from '../../ledger/types.ts';
 import { pageLimitDefault, pageLimitMax } from '../../limits.ts';
 import { sendProblem } from '../problem.ts';
-import { AccountBody, AccountView, IdParams, PageQuery, TransferPage } from '../schemas.ts';
-import { accountJson, transferJson } from '../views.ts';
+import { parsePage, sendPageProblem, transferPage } from '../pagination.ts';
+import { AccountBody, AccountPage, AccountView, IdParams, PageQuery, TransferPage } from '../schemas.ts';
+import { accountJson } from '../views.ts';
 
 export const accountRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> = async (app, { sequencer }) => {
   const ledger = sequencer.ledger;
@@ -37,6 +38,28 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> 
   );
 
   app.get(
+    '/v1/accounts',
+    {
+      schema: {
+        summary: 'List accounts in creation order',
+        description: `Cursor-paginated: pass the nextCursor of one page as cursor to get the next page. limit is 1 to ${pageLimitMax}, default ${pageLimitDefault}.`,
+        tags: ['ledger'],
+        querystring: PageQuery,
+        response: { 200: AccountPage, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
+      },
+    },
+    async (request, reply) => {
+      const page = parsePage(request.query);
+      if (typeof page === 'string') return sendPageProblem(reply, page);
+      const after = page.cursor ?? 0;
+      const accounts = ledger.listAccounts(after, page.limit + 1);
+      const more = accounts.length > page.limit;
+      const shown = more ? accounts.slice(0, page.limit) : accounts;
+      return { accounts: shown.map(accountJson), nextCursor: more ? String(after + shown.length) : null };
+    },
+  );
+
+  app.get(
     '/v1/accounts/:id',
     { schema: { summary: 'Read an account and its balances', tags: ['ledger'], params: IdParams, response: { 200: AccountView, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } } } },
     async (request, reply) => {
@@ -59,20 +82,11 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> 
       },
     },
     async (request, reply) => {
-      const limit = request.query.limit === undefined ? pageLimitDefault : Number(request.query.limit);
-      if (limit < 1 || limit > pageLimitMax) {
-        return sendProblem(reply, 'validation_failed', { errors: [{ path: 'querystring/limit', message: `must be 1 to ${pageLimitMax}` }] });
-      }
-      const before = request.query.cursor === undefined ? null : Number(request.query.cursor);
-      if (before !== null && (!Number.isSafeInteger(before) || before < 1)) return sendProblem(reply, 'cursor_invalid');
-      const page = ledger.listAccountTransfers(request.params.id, before, limit + 1);
-      if (page === undefined) return sendProblem(reply, 'account_not_found');
-      const more = page.length > limit;
-      const transfers = more ? page.slice(0, limit) : page;
-      return {
-        transfers: transfers.map(transferJson),
-        nextCursor: more ? String(transfers[transfers.length - 1]!.sequence) : null,
-      };
+      const page = parsePage(request.query);
+      if (typeof page === 'string') return sendPageProblem(reply, page);
+      const transfers = ledger.listAccountTransfers(request.params.id, page.cursor, page.limit + 1);
+      if (transfers === undefined) return sendProblem(reply, 'account_not_found');
+      return transferPage(transfers, page.limit);
     },
   );
 

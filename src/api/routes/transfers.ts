@@ -7,7 +7,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Sequencer } from '../../engine/sequencer.ts';
 import type { CreateTransfer } from '../../ledger/types.ts';
 import { sendProblem } from '../problem.ts';
-import { BatchBody, EmptyBody, BatchResponse, IdParams, PostBody, TransferBody, TransferView, type BatchItemType } from '../schemas.ts';
+import { parsePage, sendPageProblem, transferPage } from '../pagination.ts';
+import { BatchBody, EmptyBody, PageQuery, TransferPage, BatchResponse, IdParams, PostBody, TransferBody, TransferView, type BatchItemType } from '../schemas.ts';
 import { transferJson } from '../views.ts';
 
 function toCommand(item: BatchItemType): CreateTransfer {
@@ -67,6 +68,24 @@ export const transferRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }>
             : { id: items[index]!.id, status: 'rejected', code: result.code },
         ),
       };
+    },
+  );
+
+  app.get(
+    '/v1/transfers',
+    {
+      schema: {
+        summary: 'All transfers of the ledger, newest first',
+        description: 'Cursor-paginated like an account history: pass nextCursor back as cursor for the next (older) page.',
+        tags: ['ledger'],
+        querystring: PageQuery,
+        response: { 200: TransferPage, ...problems },
+      },
+    },
+    async (request, reply) => {
+      const page = parsePage(request.query);
+      if (typeof page === 'string') return sendPageProblem(reply, page);
+      return transferPage(ledger.listTransfers(page.cursor, page.limit + 1), page.limit);
     },
   );
 
