@@ -24,7 +24,7 @@ export interface AppOptions {
   readonly sequencer: Sequencer;
   readonly adminToken: string;
   readonly storeKind: string;
-  /** pino options or false; request logging is off by default because it costs throughput. */
+  /** A pino logger; none by default. Per-request logging is off because it costs throughput. */
   readonly logger?: FastifyBaseLogger;
 }
 
@@ -105,13 +105,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return sendProblem(reply, 'body_too_large');
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
         return sendProblem(reply, 'unsupported_media_type');
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        return sendProblem(reply, 'malformed_request');
       default:
         break;
     }
     if (error instanceof SyntaxError || error.statusCode === 400) return sendProblem(reply, 'malformed_json');
     if (typeof error.statusCode === 'number' && error.statusCode === 413) return sendProblem(reply, 'body_too_large');
+    // Any other client error raised by Fastify stays a client error, with its own status.
+    if (typeof error.statusCode === 'number' && error.statusCode > 400 && error.statusCode < 500) {
+      return sendProblem(reply, 'malformed_request', { status: error.statusCode, detail: error.message.slice(0, 200) });
+    }
     request.log.error({ err: error, requestId: request.id }, 'unhandled error');
     return sendProblem(reply, 'internal_error');
   });
