@@ -59,17 +59,7 @@ function packageVersion(name: string): string {
   }
 }
 
-/** mulberry32: a small, fast, seeded 32-bit PRNG, so every run submits the same transfers. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../test/support/seeded-random.ts';
 
 export interface Distribution {
   readonly count: number;

@@ -3,6 +3,7 @@
 // present exactly once, no linked chain is half-applied, balances add up, and `tengri verify` passes.
 import { rmSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
+import { seededRandom } from './support/seeded-random.ts';
 import { runCli, spawnServer, temporaryDirectory, type ServerProcess } from './support/servers.ts';
 
 /** SIGKILLs under load; the issue asks for at least 20. */
@@ -104,17 +105,6 @@ afterAll(async () => {
 
 // ---- helpers ------------------------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
-function prng(start: number): () => number {
-  let state = start >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function between(random: () => number, low: number, high: number): number {
   return low + Math.floor(random() * (high - low + 1));
@@ -288,7 +278,7 @@ it(`acknowledged transfers survive ${kills} SIGKILLs under load, exactly once, w
   const started = performance.now();
   console.log(`crash test seed ${seed} (replay with TENGRI_CRASH_SEED=${seed})`);
   try {
-    const random = prng(seed);
+    const random = seededRandom(seed);
     let generation: Generation = { index: 0, server: await spawnServer(directory), killed: false, acknowledged: [] };
     servers.push(generation.server);
 
@@ -310,7 +300,7 @@ it(`acknowledged transfers survive ${kills} SIGKILLs under load, exactly once, w
     let live: Promise<Generation> = Promise.resolve(generation);
     let stopping = false;
     const loop = async (index: number): Promise<void> => {
-      const loopRandom = prng(seed ^ Math.imul(index + 1, 0x9e3779b1));
+      const loopRandom = seededRandom(seed ^ Math.imul(index + 1, 0x9e3779b1));
       const counter = { next: 0 };
       let retry: BatchRequest | null = null;
       while (!stopping) {

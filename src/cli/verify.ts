@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { toHex } from '../engine/journal-chain.ts';
 import { recover, RecoveryError } from '../engine/recovery.ts';
-import { checkInvariants } from '../ledger/invariants.ts';
 import { stateDigest } from '../ledger/state-digest.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { dataDir } from './data-dir.ts';
@@ -30,7 +29,7 @@ export async function verify(path: string): Promise<VerifyReport> {
   const store = new SqliteStore(dir.databasePath, { readonly: true });
   try {
     const recovered = await recover(store);
-    const report = checkInvariants(recovered.ledger);
+    const report = recovered.report;
     return {
       ok: report.ok,
       batches: recovered.batches,

@@ -7,7 +7,7 @@
  * it cannot vouch for.
  */
 import { journalReadPageMax } from '../limits.ts';
-import { checkInvariants } from '../ledger/invariants.ts';
+import { checkInvariants, type InvariantReport } from '../ledger/invariants.ts';
 import { decodeCommands, JournalCodecError } from '../ledger/journal-codec.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { journalHeadKey, type JournalHead, type Store } from '../store/store.ts';
@@ -28,6 +28,8 @@ export interface Recovered {
   readonly head: JournalHead | null;
   readonly batches: number;
   readonly commands: number;
+  /** The full invariant check made at the end of recovery (it passed, or recovery threw). */
+  readonly report: InvariantReport;
 }
 
 export async function recover(store: Store, onProgress?: (batches: number) => void): Promise<Recovered> {
@@ -83,5 +85,5 @@ export async function recover(store: Store, onProgress?: (batches: number) => vo
   }
   const report = checkInvariants(ledger);
   if (!report.ok) throw new RecoveryError(`invariants fail after replay: ${report.violations.join('; ')}`, head?.sequence ?? 0);
-  return { ledger, head, batches: expected - 1, commands: commandTotal };
+  return { ledger, head, batches: expected - 1, commands: commandTotal, report };
 }

@@ -1,10 +1,10 @@
 /** Health, metrics, the OpenAPI document and the supply report. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
 import type { Registry } from 'prom-client';
 import type { Sequencer } from '../../engine/sequencer.ts';
 import { toHex } from '../../engine/journal-chain.ts';
 import { checkInvariants } from '../../ledger/invariants.ts';
+import { sendProblem } from '../problem.ts';
 import { HealthView, SupplyView } from '../schemas.ts';
 
 export const systemRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; metrics: Registry; version: string; storeKind: string }> = async (
@@ -18,7 +18,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; met
       schema: { summary: 'Liveness and role; 200 once recovery is done', tags: ['system'], security: [], response: { 200: HealthView, 503: { $ref: 'Problem#' } } },
     },
     async (request, reply) => {
-      if (sequencer.status !== 'open') return reply.code(503).type('application/problem+json').send({ type: 'urn:tengri:problem:engine_unavailable', title: 'Unavailable', status: 503, detail: `sequencer ${sequencer.status}`, code: 'engine_unavailable' });
+      if (sequencer.status !== 'open') return sendProblem(reply, 'engine_unavailable', { detail: `The sequencer is ${sequencer.status}.` });
       return { status: 'ok' as const, role: 'leader' as const, version, store: storeKind };
     },
   );
@@ -61,5 +61,4 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; met
       };
     },
   );
-  void Type;
 };
