@@ -57,7 +57,7 @@ describe('tengri start', () => {
     // Genesis happened exactly once and survives the restart.
     const report = await runCli(['verify', '--data', directory, '--json']);
     expect(report.code).toBe(0);
-    expect(JSON.parse(report.stdout)).toMatchObject({ ok: true, accounts: 1, transfers: 0 });
+    expect(JSON.parse(report.stdout)).toMatchObject({ ok: true, accounts: 2, transfers: 0 });
   });
 
   it('refuses a token that a client could not send, before writing anything', async () => {
@@ -88,9 +88,9 @@ describe('tengri verify', () => {
     const directory = fresh();
     const server = await spawnServer(directory);
     try {
-      expect((await post(server.url, '/v1/accounts', { id: 'bank:a', asset: 'KZT' })).status).toBe(201);
-      expect((await post(server.url, '/v1/transfers', { id: 'issue-1', debit: 'cb:issuance', credit: 'bank:a', amount: '500000' })).status).toBe(201);
-      expect((await post(server.url, '/v1/transfers', { id: 'back-1', debit: 'bank:a', credit: 'cb:issuance', amount: '1234' })).status).toBe(201);
+      expect((await post(server.url, '/v1/accounts', { id: 'acct:a', asset: 'KZT' })).status).toBe(201);
+      expect((await post(server.url, '/v1/transfers', { id: 'issue-1', debit: 'cb:issuance', credit: 'acct:a', amount: '500000' })).status).toBe(201);
+      expect((await post(server.url, '/v1/transfers', { id: 'back-1', debit: 'acct:a', credit: 'cb:issuance', amount: '1234' })).status).toBe(201);
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;

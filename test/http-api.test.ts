@@ -569,6 +569,47 @@ describe('OpenAPI and metrics', () => {
         'GET /v1/transfers/{id}',
         'POST /v1/transfers/{id}/post',
         'POST /v1/transfers/{id}/void',
+        'POST /v1/banks',
+        'GET /v1/banks',
+        'GET /v1/banks/{id}',
+        'POST /v1/banks/{id}/reserves',
+        'PUT /v1/banks/{id}/issuance-cap',
+        'POST /v1/banks/{id}/suspend',
+        'POST /v1/banks/{id}/reinstate',
+        'GET /v1/banks/{id}/statement',
+        'POST /v1/participants',
+        'GET /v1/participants',
+        'GET /v1/participants/{id}',
+        'POST /v1/participants/{id}/suspend',
+        'POST /v1/participants/{id}/reinstate',
+        'POST /v1/participants/{id}/api-key',
+        'POST /v1/issuance',
+        'POST /v1/redemption',
+        'GET /v1/tiers',
+        'PUT /v1/tiers/{tier}',
+        'POST /v1/wallets',
+        'GET /v1/wallets',
+        'GET /v1/wallets/{id}',
+        'GET /v1/wallets/{id}/history',
+        'POST /v1/wallets/{id}/freeze',
+        'POST /v1/wallets/{id}/unfreeze',
+        'POST /v1/wallets/{id}/close',
+        'POST /v1/wallets/{id}/key',
+        'POST /v1/wallets/{id}/tier',
+        'POST /v1/wallets/{id}/conversion',
+        'POST /v1/wallets/{id}/fund',
+        'POST /v1/wallets/{id}/defund',
+        'POST /v1/wallets/{id}/bank-account/credit',
+        'POST /v1/wallets/{id}/bank-account/debit',
+        'POST /v1/payments',
+        'GET /v1/payments/{id}',
+        'POST /v1/payment-requests',
+        'GET /v1/payment-requests/{id}',
+        'GET /v1/events',
+        'GET /v1/events/stream',
+        'PUT /v1/webhook',
+        'GET /v1/webhook',
+        'DELETE /v1/webhook',
       ].sort(),
     );
     const paths = document.paths as Record<string, Record<string, Json>>;
@@ -796,7 +837,7 @@ describe('ledger-wide listings', () => {
         accountIds.push(...page.accounts.map((account) => account.id));
         cursor = page.nextCursor;
       } while (cursor !== null);
-      expect(accountIds).toEqual(['cb:issuance', ...Array.from({ length: 7 }, (_, i) => `list:${i}`)]);
+      expect(accountIds).toEqual(['cb:issuance', 'cb:reserves', ...Array.from({ length: 7 }, (_, i) => `list:${i}`)]);
 
       const transferIds: string[] = [];
       cursor = null;

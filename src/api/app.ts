@@ -9,11 +9,19 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Sequencer } from '../engine/sequencer.ts';
 import { EngineOverloadedError, EngineUnavailableError } from '../engine/sequencer.ts';
 import { bodyBytesMax } from '../limits.ts';
+import { hubFor } from '../events/hub.ts';
+import { WebhookDispatcher } from '../events/webhooks.ts';
+import { platformOf } from '../platform/index.ts';
 import { registerAuth } from './auth.ts';
+import { findDuplicateKey } from './json-duplicates.ts';
 import { createMetrics } from './metrics.ts';
 import { problem, sendProblem } from './problem.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { assetRoutes } from './routes/assets.ts';
+import { bankRoutes } from './routes/banks.ts';
+import { eventRoutes } from './routes/events.ts';
+import { paymentRoutes } from './routes/payments.ts';
+import { walletRoutes } from './routes/wallets.ts';
 import { systemRoutes } from './routes/system.ts';
 import { transferRoutes } from './routes/transfers.ts';
 import { Problem } from './schemas.ts';
@@ -24,6 +32,8 @@ export interface AppOptions {
   readonly sequencer: Sequencer;
   readonly adminToken: string;
   readonly storeKind: string;
+  /** Where webhook registrations are kept (in the data directory); in memory only when null. */
+  readonly webhooksFile?: string | null;
   /** A pino logger; none by default. Per-request logging is off because it costs throughput. */
   readonly logger?: FastifyBaseLogger;
 }
@@ -75,10 +85,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return done(Object.assign(new Error('body is not UTF-8'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
     }
     if (text.trim() === '') return done(null, undefined);
-    return jsonParser(request, text, done);
+    return jsonParser(request, text, (error, value) => {
+      if (error !== null) return done(error, undefined);
+      const duplicate = findDuplicateKey(text);
+      if (duplicate !== null) return done(Object.assign(new Error(`duplicate key ${JSON.stringify(duplicate).slice(0, 80)}`), { statusCode: 400, code: 'TENGRI_JSON_DUPLICATE_KEY' }), undefined);
+      return done(null, value);
+    });
   });
 
-  registerAuth(app, options.adminToken);
+  const platform = platformOf(options.sequencer.ledger);
+  registerAuth(app, options.adminToken, platform);
   app.addSchema(Problem);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -99,6 +115,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return sendProblem(reply, 'engine_unavailable');
     }
     switch (error.code) {
+      case 'TENGRI_JSON_DUPLICATE_KEY':
+        return sendProblem(reply, 'json_duplicate_key', { detail: error.message });
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return sendProblem(reply, 'malformed_json');
@@ -153,5 +171,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(assetRoutes, { sequencer: options.sequencer });
   await app.register(accountRoutes, { sequencer: options.sequencer });
   await app.register(transferRoutes, { sequencer: options.sequencer });
+  const hub = hubFor(platform, options.sequencer);
+  const webhooks = new WebhookDispatcher(platform, hub, options.webhooksFile ?? null, options.logger);
+  app.addHook('onClose', async () => webhooks.close());
+  await app.register(bankRoutes, { sequencer: options.sequencer, platform });
+  await app.register(walletRoutes, { sequencer: options.sequencer, platform });
+  await app.register(paymentRoutes, { sequencer: options.sequencer, platform });
+  await app.register(eventRoutes, { platform, hub, webhooks });
   return app;
 }

@@ -1,27 +1,37 @@
 /**
  * Authentication and authorisation. Every route declares the roles that may call it in
  * `config.roles`; a route without roles needs the operator role, and only routes marked
- * `config.public` (just `/health`) need no credentials. The operator token is
- * compared in constant time through SHA-256 digests, and never logged.
+ * `config.public` need no credentials (`/health`, and `POST /v1/payments`, whose authority is the
+ * payer's signature). Credentials are bearer tokens: the operator token, or an API key issued to a
+ * participant (bank, merchant, government body, auditor, regulator). Keys are compared through
+ * their SHA-256 digests (the platform stores nothing else) and never logged.
  *
  * Browsers cannot send a bearer token when opening `/docs`, so the docs UI also accepts HTTP
  * Basic authentication with the token as the password, and its 401 asks the browser for it.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Platform } from '../platform/platform.ts';
+import type { Role } from '../platform/types.ts';
 import { sendProblem } from './problem.ts';
 
-export type Role = 'operator';
+export type { Role };
 
 export interface Principal {
   readonly role: Role;
+  /** The participant id; 'operator' for the operator token. */
+  readonly id: string;
+  /** A bank's own id; the bank of a merchant's or government body's wallet. */
+  readonly bank: string | null;
+  /** The wallet a merchant or government body acts for. */
+  readonly wallet: string | null;
 }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Roles allowed to call the route. Routes without it get the operator role (secure by default). */
     roles?: readonly Role[];
-    /** Marks the few routes that need no credentials (`/health`). */
+    /** Marks the few routes that need no bearer credentials. */
     public?: boolean;
   }
   interface FastifyRequest {
@@ -31,6 +41,9 @@ declare module 'fastify' {
 
 export const tokenRule = 'the operator token must be 16 to 512 visible ASCII characters (no spaces)';
 
+/** Every role that may read everything it is shown (`auditor` reads all, but writes nothing). */
+export const allRoles: readonly Role[] = ['operator', 'bank', 'merchant', 'government', 'auditor', 'regulator'];
+
 /** A token a client can send in a bearer header: RFC 6750 allows no spaces. */
 export function isUsableToken(token: string): boolean {
   return /^[\x21-\x7e]{16,512}$/.test(token);
@@ -38,6 +51,12 @@ export function isUsableToken(token: string): boolean {
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/** A new participant API key (shown once) and the digest the platform stores. */
+export function newApiKey(): { apiKey: string; keyHash: string } {
+  const apiKey = `tk_${randomBytes(32).toString('base64url')}`;
+  return { apiKey, keyHash: digest(apiKey).toString('hex') };
 }
 
 export function credentialFrom(request: FastifyRequest): string | null {
@@ -55,7 +74,9 @@ export function credentialFrom(request: FastifyRequest): string | null {
   return null;
 }
 
-export function registerAuth(app: FastifyInstance, adminToken: string): void {
+const operator: Principal = Object.freeze({ role: 'operator', id: 'operator', bank: null, wallet: null });
+
+export function registerAuth(app: FastifyInstance, adminToken: string, platform: Platform): void {
   if (!isUsableToken(adminToken)) throw new Error(tokenRule);
   const adminDigest = digest(adminToken);
   app.decorateRequest('principal', null);
@@ -71,12 +92,26 @@ export function registerAuth(app: FastifyInstance, adminToken: string): void {
     if (config.public === true || request.is404) return;
     const roles = config.roles ?? ['operator'];
     const credential = credentialFrom(request);
-    if (credential === null || !timingSafeEqual(digest(credential), adminDigest)) {
+    let principal: Principal | null = null;
+    if (credential !== null) {
+      const presented = digest(credential);
+      if (timingSafeEqual(presented, adminDigest)) {
+        principal = operator;
+      } else {
+        // A map lookup by digest: a timing difference can only reveal a digest prefix, which does
+        // not help find a key.
+        const participant = platform.participantByKeyHash(presented.toString('hex'));
+        if (participant !== undefined) {
+          if (participant.status !== 'active') return sendProblem(reply, 'participant_suspended');
+          principal = { role: participant.role, id: participant.id, bank: participant.bank, wallet: participant.wallet };
+        }
+      }
+    }
+    if (principal === null) {
       if (request.url.startsWith('/docs')) reply.header('www-authenticate', 'Basic realm="tengri", charset="UTF-8"');
       else reply.header('www-authenticate', 'Bearer realm="tengri"');
       return sendProblem(reply, 'unauthorized');
     }
-    const principal: Principal = { role: 'operator' };
     if (!roles.includes(principal.role)) return sendProblem(reply, 'forbidden');
     request.principal = principal;
   });

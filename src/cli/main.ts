@@ -2,7 +2,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { version } from '../api/app.ts';
 import { accountsInMemoryDefault, recordsInMemoryMax, transfersInMemoryDefault } from '../limits.ts';
+import { readFileSync } from 'node:fs';
+import { findDuplicateKey } from '../api/json-duplicates.ts';
 import { backup } from './backup.ts';
+import { keygen, signPaymentText } from './keys.ts';
 import { start } from './start.ts';
 import { verify } from './verify.ts';
 
@@ -28,8 +31,32 @@ program
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
   .option('--transfers-max <n>', `transfers held before new ones are refused with ledger_full (default: what fits in the heap, at most ${transfersInMemoryDefault})`, integer(1, recordsInMemoryMax))
   .option('--accounts-max <n>', `accounts held before new ones are refused with ledger_full (default: what fits in the heap, at most ${accountsInMemoryDefault})`, integer(1, recordsInMemoryMax))
-  .action(async (options: { data: string; host: string; port: number; batchMax: number; batchWaitMs: number; logLevel: string; transfersMax?: number; accountsMax?: number }) => {
+  .option('--seed <network>', 'create a demonstration network on a ledger that has no banks yet: "pilot" (credentials go to <data>/pilot-credentials.json)')
+  .action(async (options: { data: string; host: string; port: number; batchMax: number; batchWaitMs: number; logLevel: string; transfersMax?: number; accountsMax?: number; seed?: string }) => {
+    if (options.seed !== undefined && options.seed !== 'pilot') throw new InvalidArgumentError(`--seed: unknown network ${options.seed}; the only one is pilot`);
     await start(options);
+  });
+
+program
+  .command('keygen')
+  .description("make a wallet key pair (Ed25519): prints it as JSON, or writes it to a new file (mode 0600) with --out")
+  .option('--out <file>', 'write the key pair to this new file and print only the public key')
+  .action((options: { out?: string }) => {
+    const key = keygen(options.out);
+    process.stdout.write(options.out === undefined ? `${JSON.stringify(key, null, 2)}\n` : `${key.publicKey}\n`);
+  });
+
+program
+  .command('sign')
+  .description("sign a payment: reads its JSON (a file, or - for standard input) and prints it with its signature")
+  .requiredOption('--key <file>', 'key file made by tengri keygen --out')
+  .argument('[payment]', 'payment JSON file, or - for standard input', '-')
+  .action((payment: string, options: { key: string }) => {
+    const text = readFileSync(payment === '-' ? 0 : payment, 'utf8');
+    JSON.parse(text);
+    const duplicate = findDuplicateKey(text);
+    if (duplicate !== null) throw new Error(`the payment has the key ${JSON.stringify(duplicate)} twice`);
+    process.stdout.write(`${JSON.stringify(signPaymentText(text, options.key))}\n`);
   });
 
 program

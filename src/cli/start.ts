@@ -2,12 +2,14 @@
  * `tengri start`: lock the data directory, recover the ledger from its journal, serve the API,
  * and shut down cleanly on SIGINT or SIGTERM (stop accepting, commit what is queued, close).
  */
+import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import pino from 'pino';
 import { capacityHeapBytes } from '../engine/capacity.ts';
 import { buildApp } from '../api/app.ts';
 import { openEngine } from '../engine/engine.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
+import { seedPilot } from './seed.ts';
 import { acquireLock, dataDir, ensureDataDir, operatorToken } from './data-dir.ts';
 
 export interface StartOptions {
@@ -19,6 +21,7 @@ export interface StartOptions {
   readonly logLevel?: string;
   readonly transfersMax?: number;
   readonly accountsMax?: number;
+  readonly seed?: string;
 }
 
 export async function start(options: StartOptions): Promise<void> {
@@ -55,7 +58,12 @@ export async function start(options: StartOptions): Promise<void> {
   if (token.source === 'generated') logger.info({ tokenFile: dir.tokenPath }, 'generated the operator token (mode 0600)');
   else logger.info({ source: token.source === 'file' ? dir.tokenPath : 'TENGRI_ADMIN_TOKEN' }, 'operator token loaded');
 
-  const app = await buildApp({ sequencer, adminToken: token.token, storeKind: store.kind, logger });
+  if (options.seed === 'pilot') {
+    const seeded = await seedPilot(opened.sequencer, opened.platform, join(dir.path, 'pilot-credentials.json'));
+    if (seeded === null) logger.info('--seed pilot: the ledger already has banks; nothing seeded');
+    else logger.info({ ...seeded.counts, credentials: seeded.credentialsPath }, 'seeded the pilot network');
+  }
+  const app = await buildApp({ sequencer, adminToken: token.token, storeKind: store.kind, logger, webhooksFile: join(dir.path, 'webhooks.json') });
   let stopping = false;
   let exitCode = 0;
   const stop = async (code: number): Promise<void> => {

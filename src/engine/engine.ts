@@ -2,21 +2,33 @@
  * Opening a ledger: recover it from the store, create the genesis records on a first start, and
  * hand back the sequencer that is from then on its only writer.
  */
-import type { Command } from '../ledger/types.ts';
+import type { AnyCommand } from '../ledger/types.ts';
+import { cbReserves, reserveAsset } from '../platform/accounts.ts';
+import { platformOf } from '../platform/index.ts';
+import type { Platform } from '../platform/platform.ts';
+import { defaultTiers } from '../platform/tiers.ts';
 import { defaultCapacity } from './capacity.ts';
 import type { Store } from '../store/store.ts';
 import { recover } from './recovery.ts';
 import type { SequencerOptions } from './sequencer.ts';
 import { Sequencer } from './sequencer.ts';
 
-/** The digital tenge and the central bank's issuance account, created on the first start. */
-export const genesisCommands: readonly Command[] = [
+/**
+ * Created on the first start: the digital tenge and the central bank's issuance account, central
+ * bank reserves (the mirror of banks' RTGS balances) and the account they are issued from, and
+ * the default KYC tiers.
+ */
+export const genesisCommands: readonly AnyCommand[] = [
   { kind: 'create_asset', code: 'KZT', scale: 2 },
   { kind: 'create_account', id: 'cb:issuance', asset: 'KZT', allowNegative: true, maxBalance: null },
+  { kind: 'create_asset', code: reserveAsset, scale: 2 },
+  { kind: 'create_account', id: cbReserves, asset: reserveAsset, allowNegative: true, maxBalance: null },
+  ...defaultTiers,
 ];
 
 export interface OpenedEngine {
   readonly sequencer: Sequencer;
+  readonly platform: Platform;
   readonly recoveredBatches: number;
   readonly recoveryMs: number;
 }
@@ -38,9 +50,9 @@ export async function openEngine(store: Store, options: EngineOptions = {}): Pro
   });
   const sequencer = new Sequencer(recovered.ledger, store, recovered.head, options);
   if (recovered.head === null && options.genesis !== false) {
-    const results = await sequencer.submit(genesisCommands);
+    const results = await sequencer.submit(genesisCommands, true);
     const failed = results.find((result) => !result.ok);
     if (failed !== undefined) throw new Error(`genesis failed: ${JSON.stringify(failed)}`);
   }
-  return { sequencer, recoveredBatches: recovered.batches, recoveryMs };
+  return { sequencer, platform: platformOf(recovered.ledger), recoveredBatches: recovered.batches, recoveryMs };
 }

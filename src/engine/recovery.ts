@@ -9,7 +9,9 @@
 import { journalReadPageMax } from '../limits.ts';
 import { checkInvariants, type InvariantReport } from '../ledger/invariants.ts';
 import { decodeCommands, JournalCodecError } from '../ledger/journal-codec.ts';
-import { Ledger } from '../ledger/ledger.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import { createLedger } from '../platform/index.ts';
+import { Platform } from '../platform/platform.ts';
 import { journalHeadKey, type JournalHead, type Store } from '../store/store.ts';
 import { batchHash, bytesEqual, genesisHash } from './journal-chain.ts';
 
@@ -33,7 +35,7 @@ export interface Recovered {
 }
 
 export async function recover(store: Store, onProgress?: (batches: number) => void): Promise<Recovered> {
-  const ledger = new Ledger();
+  const ledger = createLedger();
   // Read the recorded head and the stored head first and replay exactly up to the stored head:
   // a writer may append while `tengri verify` runs, and a batch appended after these reads must
   // neither be half-read nor look like a removed tail.
@@ -60,7 +62,7 @@ export async function recover(store: Store, onProgress?: (batches: number) => vo
       if (!bytesEqual(computed, batch.hash)) throw new RecoveryError('hash does not match its contents', sequence);
       let commands;
       try {
-        commands = decodeCommands(batch.body);
+        commands = decodeCommands(batch.body, ledger.extension);
       } catch (error) {
         if (error instanceof JournalCodecError) throw new RecoveryError(`body does not decode: ${error.message}`, sequence);
         throw error;
@@ -83,7 +85,15 @@ export async function recover(store: Store, onProgress?: (batches: number) => vo
   if (storedHead !== null && !bytesEqual(storedHead.hash, previousHash)) {
     throw new RecoveryError('the stored head is not the last batch read', last);
   }
-  const report = checkInvariants(ledger);
+  const report = withPlatformChecks(ledger, checkInvariants(ledger));
   if (!report.ok) throw new RecoveryError(`invariants fail after replay: ${report.violations.join('; ')}`, head?.sequence ?? 0);
   return { ledger, head, batches: expected - 1, commands: commandTotal, report };
+}
+
+/** The ledger's invariants plus the platform's cross-checks of its records against the ledger. */
+export function withPlatformChecks(ledger: Ledger, report: InvariantReport): InvariantReport {
+  if (!(ledger.extension instanceof Platform)) return report;
+  const violations = ledger.extension.check((id) => ledger.getAccount(id)?.balance);
+  if (violations.length === 0) return report;
+  return { ...report, ok: false, violations: [...report.violations, ...violations] };
 }

@@ -10,7 +10,7 @@
  */
 import { batchCommandsDefault, batchCommandsMax, batchWaitDefaultMs, batchWaitMaxMs, queueCommandsDefault } from '../limits.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import type { Command, CommandResult, Transfer } from '../ledger/types.ts';
+import type { AnyCommand as Command, CommandResult, Transfer } from '../ledger/types.ts';
 import type { JournalHead, Store } from '../store/store.ts';
 import { genesisHash, makeBatch } from './journal-chain.ts';
 
@@ -134,14 +134,15 @@ export class Sequencer {
 
   /**
    * Queues commands to be applied together in one batch, in order. Resolves with one result per
-   * command once the batch is durable. Throws EngineOverloadedError when the queue is full.
+   * command once the batch is durable. Throws EngineOverloadedError when the queue is full
+   * (`unbounded` skips that check: only for the genesis request, which must stay one request).
    */
-  submit(commands: readonly Command[]): Promise<CommandResult[]> {
+  submit(commands: readonly Command[], unbounded = false): Promise<CommandResult[]> {
     if (this.state !== 'open') {
       return Promise.reject(new EngineUnavailableError(`the sequencer is ${this.state}`));
     }
     if (commands.length === 0) return Promise.resolve([]);
-    if (this.queuedCommands + commands.length > this.queueCommandsMax) {
+    if (!unbounded && this.queuedCommands + commands.length > this.queueCommandsMax) {
       return Promise.reject(new EngineOverloadedError(1));
     }
     return new Promise<CommandResult[]>((resolve, reject) => {

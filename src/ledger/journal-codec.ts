@@ -11,14 +11,14 @@
  *   4 post_pending       str pendingId, u8 flags(2=linked, 4=hasAmount), [i64 amount]
  *   5 void_pending       str pendingId, u8 flags(2=linked)
  *   6 set_account_status str id, u8 status(0 active, 1 frozen, 2 closed), u8 flags(2=linked)
- * where str is u16 byte length followed by UTF-8 bytes.
+ * where str is u16 byte length followed by UTF-8 bytes. Tags 16 to 255 belong to the ledger's
+ * extension (the platform), which writes its own fields with the same primitives.
  *
  * Hand-written because no library gives a fixed-layout, allocation-light encoding of exactly
  * these records; general serialisers (JSON, CBOR, protobuf) either are not canonical or would
  * need a schema toolchain for six record types.
  */
-import type { AccountStatus, Command } from './types.ts';
-import { assertNever } from './types.ts';
+import type { AccountStatus, AnyCommand, Command, JournalReader, JournalWriter, LedgerExtension } from './types.ts';
 
 export class JournalCodecError extends Error {
   override readonly name = 'JournalCodecError';
@@ -31,11 +31,16 @@ const flagHasValue = 4;
 const statuses: readonly AccountStatus[] = ['active', 'frozen', 'closed'];
 const safeIntegerMax = BigInt(Number.MAX_SAFE_INTEGER);
 
-export class JournalEncoder {
+export const extensionTagMin = 16;
+
+export class JournalEncoder implements JournalWriter {
   private buffer: Buffer;
   private offset = 0;
 
-  constructor(initialBytes = 64 * 1024) {
+  constructor(
+    private readonly extension: LedgerExtension | null = null,
+    initialBytes = 64 * 1024,
+  ) {
     this.buffer = Buffer.allocUnsafe(initialBytes);
   }
 
@@ -57,7 +62,7 @@ export class JournalEncoder {
     return Uint8Array.prototype.slice.call(this.buffer, 0, this.offset);
   }
 
-  write(command: Command): void {
+  write(command: AnyCommand): void {
     const linked = command.linked === true ? flagLinked : 0;
     switch (command.kind) {
       case 'create_asset':
@@ -102,7 +107,8 @@ export class JournalEncoder {
         this.u8(linked);
         return;
       default:
-        assertNever(command);
+        if (this.extension === null) throw new JournalCodecError(`no extension to encode ${command.kind}`);
+        this.extension.encode(command, this);
     }
   }
 
@@ -115,14 +121,14 @@ export class JournalEncoder {
     this.buffer = next;
   }
 
-  private u8(value: number): void {
+  u8(value: number): void {
     this.reserve(1);
     this.buffer[this.offset++] = value;
   }
 
   // The writers below set bytes directly instead of calling Buffer's write methods: the encoder
   // runs for every command on the sequencer thread, and this measured about a quarter faster.
-  private u16(value: number): void {
+  u16(value: number): void {
     this.reserve(2);
     const buffer = this.buffer;
     const offset = this.offset;
@@ -131,7 +137,7 @@ export class JournalEncoder {
     this.offset = offset + 2;
   }
 
-  private u32(value: number): void {
+  u32(value: number): void {
     this.reserve(4);
     const buffer = this.buffer;
     const offset = this.offset;
@@ -142,7 +148,13 @@ export class JournalEncoder {
     this.offset = offset + 4;
   }
 
-  private i64(value: bigint): void {
+  uint(value: number): void {
+    if (!Number.isSafeInteger(value) || value < 0) throw new JournalCodecError(`not a non-negative safe integer: ${value}`);
+    this.u32(Math.floor(value / 4294967296));
+    this.u32(value >>> 0);
+  }
+
+  i64(value: bigint): void {
     if (value >= 0n && value <= safeIntegerMax) {
       // Non-negative safe integers (nearly every amount) as two 32-bit halves, without BigInt
       // arithmetic; the bytes are the same as writeBigInt64BE's.
@@ -156,7 +168,7 @@ export class JournalEncoder {
     this.offset += 8;
   }
 
-  private str(value: string): void {
+  str(value: string): void {
     const length = value.length;
     if (length <= 255) {
       // ASCII fast path: one byte per character, copied directly.
@@ -185,14 +197,16 @@ export class JournalEncoder {
   }
 }
 
-export function encodeCommands(commands: readonly Command[]): Uint8Array {
-  const encoder = new JournalEncoder();
+export function encodeCommands(commands: readonly AnyCommand[], extension: LedgerExtension | null = null): Uint8Array {
+  const encoder = new JournalEncoder(extension);
   for (const command of commands) encoder.write(command);
   return encoder.bytes();
 }
 
 /** Decodes a journal body. Throws `JournalCodecError` on any malformed input, never anything else. */
-export function decodeCommands(bytes: Uint8Array): Command[] {
+export function decodeCommands(bytes: Uint8Array): Command[];
+export function decodeCommands(bytes: Uint8Array, extension: LedgerExtension | null): AnyCommand[];
+export function decodeCommands(bytes: Uint8Array, extension: LedgerExtension | null = null): AnyCommand[] {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 0;
   const need = (count: number): void => {
@@ -227,13 +241,20 @@ export function decodeCommands(bytes: Uint8Array): Command[] {
     offset += length;
     return value;
   };
+  const uint = (): number => {
+    const high = u32();
+    const low = u32();
+    if (high > 0x1fffff) throw new JournalCodecError(`integer beyond 2^53 at byte ${offset - 8}`);
+    return high * 4294967296 + low;
+  };
+  const reader: JournalReader = { u8, u32, i64, uint, str };
   const flags = (allowed: number): number => {
     const value = u8();
     if ((value & ~allowed) !== 0) throw new JournalCodecError(`unknown flags ${value} at byte ${offset - 1}`);
     return value;
   };
 
-  const commands: Command[] = [];
+  const commands: AnyCommand[] = [];
   while (offset < buffer.length) {
     const tag = u8();
     switch (tag) {
@@ -304,7 +325,8 @@ export function decodeCommands(bytes: Uint8Array): Command[] {
         break;
       }
       default:
-        throw new JournalCodecError(`unknown record tag ${tag} at byte ${offset - 1}`);
+        if (tag < extensionTagMin || extension === null) throw new JournalCodecError(`unknown record tag ${tag} at byte ${offset - 1}`);
+        commands.push(extension.decode(tag, reader));
     }
   }
   return commands;

@@ -20,11 +20,15 @@ import type {
   AccountStatus,
   Asset,
   BatchOutcome,
-  Command,
+  AnyCommand,
   CommandResult,
+  CoreCommand,
   CreateAccount,
   CreateAsset,
   CreateTransfer,
+  ExtensionCommand,
+  ExtensionContext,
+  LedgerExtension,
   PostPending,
   SetAccountStatus,
   Transfer,
@@ -89,7 +93,7 @@ export class Ledger {
   private readonly expiries = new MinHeap<TransferState>();
   /** Transfers whose status is 'pending', so invariant checks need not scan every transfer. */
   private readonly outstanding = new Set<TransferState>();
-  private readonly encoder = new JournalEncoder();
+  private readonly encoder: JournalEncoder;
   private transferSequence = 0;
   private lastTimestamp = 0;
   /** Undo steps of the linked chain being applied, or null outside a chain. */
@@ -99,6 +103,21 @@ export class Ledger {
   /** Most transfers and accounts held; unbounded unless the engine sets it (never during replay). */
   private transfersMax = Number.POSITIVE_INFINITY;
   private accountsMax = Number.POSITIVE_INFINITY;
+  private readonly context: ExtensionContext & { timestamp: number };
+
+  /** `extension` applies and journals the commands of the layer above the core (the platform). */
+  constructor(readonly extension: LedgerExtension | null = null) {
+    this.encoder = new JournalEncoder(extension);
+    const ledger = this;
+    this.context = {
+      timestamp: 0,
+      execute: (command: CoreCommand) => ledger.applyOne(command, ledger.context.timestamp),
+      onUndo: (undo: () => void) => {
+        ledger.undo!.push(undo);
+      },
+      getAccount: (id: string) => ledger.getAccount(id),
+    };
+  }
 
   /**
    * Sets how many transfers and accounts the ledger accepts before refusing new ones with
@@ -137,7 +156,7 @@ export class Ledger {
    * order. `requestEnds` (ascending exclusive end indices) marks where the requests merged into
    * this batch end; a linked chain left open at the end of a request is rejected.
    */
-  apply(commands: readonly Command[], timestamp: number, requestEnds?: readonly number[]): BatchOutcome {
+  apply(commands: readonly AnyCommand[], timestamp: number, requestEnds?: readonly number[]): BatchOutcome {
     if (!Number.isSafeInteger(timestamp) || timestamp < this.lastTimestamp) {
       throw new Error(`ledger: batch timestamp ${timestamp} must not be before ${this.lastTimestamp}`);
     }
@@ -202,7 +221,7 @@ export class Ledger {
         for (let j = 0; j <= last; j++) {
           const command = commands[journaled[j]!]!;
           const linked = j < last;
-          encoder.write(command.linked === linked ? command : { ...command, linked });
+          encoder.write(command.linked === linked ? command : ({ ...command, linked } as AnyCommand));
         }
         this.flushExpiries();
         appliedCount += journaled.length;
@@ -281,7 +300,7 @@ export class Ledger {
 
   // ---- commands ----------------------------------------------------------------------------
 
-  private applyOne(command: Command, timestamp: number): CommandResult {
+  private applyOne(command: AnyCommand, timestamp: number): CommandResult {
     switch (command.kind) {
       case 'create_transfer':
         return this.createTransfer(command, timestamp);
@@ -296,8 +315,34 @@ export class Ledger {
       case 'set_account_status':
         return this.setAccountStatus(command);
       default:
-        return assertNever(command);
+        return this.applyExtension(command, timestamp);
     }
+  }
+
+  /**
+   * An extension command is one atomic step: it runs as a linked chain of its own (or as a
+   * member of the enclosing chain) and everything it did is undone when it is rejected.
+   */
+  private applyExtension(command: ExtensionCommand, timestamp: number): CommandResult {
+    const extension = this.extension;
+    if (extension === null) throw new Error(`ledger: no extension to apply ${command.kind}`);
+    // Inside a client's linked chain a platform command could be undone after its own state
+    // changes were made; platform commands are atomic steps of their own instead.
+    if (this.undo !== null) return reject('platform_command_in_chain');
+    const undo: Undo[] = [];
+    this.undo = undo;
+    this.context.timestamp = timestamp;
+    let result: CommandResult;
+    try {
+      result = extension.apply(command, this.context);
+    } finally {
+      this.undo = null;
+    }
+    if (!result.ok || result.existed) {
+      for (let u = undo.length - 1; u >= 0; u--) undo[u]!();
+      this.newExpiries.length = 0;
+    }
+    return result;
   }
 
   private createAsset(command: CreateAsset): CommandResult {

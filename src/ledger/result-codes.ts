@@ -60,11 +60,62 @@ export type TransferCode = (typeof transferCodes)[number];
 export type ResolveCode = (typeof resolveCodes)[number];
 export type AccountCode = (typeof accountCodes)[number];
 export type AssetCode = (typeof assetCodes)[number];
-export type ResultCode = TransferCode | ResolveCode | AccountCode | AssetCode;
+/**
+ * Codes of the two-tier platform's commands (src/platform). Payments check them in this order;
+ * other platform commands use the subset that applies, in the same order.
+ */
+export const platformCodes = [
+  'platform_command_in_chain',
+  'exists_with_different_fields',
+  'id_invalid',
+  'amount_must_be_positive',
+  'amount_exceeds_maximum',
+  'name_invalid',
+  'bic_invalid',
+  'bic_in_use',
+  'participant_role_invalid',
+  'participant_not_found',
+  'bank_not_found',
+  'tier_invalid',
+  'wallet_kind_invalid',
+  'public_key_invalid',
+  'wallet_not_found',
+  'wallet_already_exists',
+  'payee_is_payer',
+  'payee_not_found',
+  'signature_invalid',
+  'payment_expired',
+  'sequence_replayed',
+  'wallet_frozen',
+  'wallet_closed',
+  'bank_suspended',
+  'payee_not_active',
+  'payee_bank_suspended',
+  'payment_request_not_found',
+  'payment_request_not_open',
+  'payment_request_expired',
+  'payment_request_mismatch',
+  'refund_original_not_found',
+  'refund_parties_mismatch',
+  'refund_exceeds_remaining',
+  'per_payment_limit_exceeded',
+  'daily_limit_exceeded',
+  'holding_limit_exceeded',
+  'insufficient_funds',
+  'insufficient_reserves',
+  'insufficient_float',
+  'insufficient_deposit',
+  'issuance_cap_exceeded',
+  'sweep_target_invalid',
+  'ledger_full',
+] as const;
+
+export type PlatformCode = (typeof platformCodes)[number];
+export type ResultCode = TransferCode | ResolveCode | AccountCode | AssetCode | PlatformCode;
 
 /** Every code, for documentation and for the exhaustive HTTP mapping test. */
 export const allResultCodes: readonly ResultCode[] = [
-  ...new Set<ResultCode>([...transferCodes, ...resolveCodes, ...accountCodes, ...assetCodes]),
+  ...new Set<ResultCode>([...transferCodes, ...resolveCodes, ...accountCodes, ...assetCodes, ...platformCodes]),
 ];
 
 /** One sentence per code, rendered into problem `detail` and into docs/API.md. */
@@ -104,4 +155,41 @@ export const resultCodeDescriptions: Readonly<Record<ResultCode, string>> = {
   account_closed: 'The account is closed; a closed account stays closed.',
   asset_code_invalid: 'The asset code must be 2 to 24 characters: an upper-case letter, then A-Z, 0-9 or "_".',
   scale_invalid: 'The scale must be an integer from 0 to 18.',
+  platform_command_in_chain: 'Platform commands are atomic on their own and cannot be members of a linked chain.',
+  name_invalid: 'The name must be 1 to 128 characters of well-formed Unicode.',
+  bic_invalid: 'The BIC must be 8 or 11 characters: 6 letters, then 2 and optionally 3 more letters or digits (ISO 9362).',
+  bic_in_use: 'Another bank is registered with this BIC.',
+  participant_role_invalid: 'The role must be one of bank, merchant, government, auditor, regulator, and match the wallet given (merchants and government bodies act for a wallet of their kind).',
+  participant_not_found: 'No participant has this id.',
+  bank_not_found: 'No bank has this id.',
+  tier_invalid: 'The tier must be 0, 1 or 2.',
+  wallet_kind_invalid: 'The wallet kind must be individual, merchant or government.',
+  public_key_invalid: 'The public key must be a valid 32-byte Ed25519 key (no small-order or non-canonical points), in base64url.',
+  wallet_not_found: 'No wallet with this id is visible to the caller.',
+  wallet_already_exists: 'A wallet with this id exists with different fields.',
+  payee_is_payer: 'A wallet cannot pay itself.',
+  payee_not_found: 'The payee wallet does not exist.',
+  signature_invalid: 'The signature does not verify with the payer wallet\'s current public key over the canonical JSON of the payment.',
+  payment_expired: 'The payment\'s expiresAt has passed.',
+  sequence_replayed: 'The sequence is not greater than the last sequence this wallet used: the payment is a replay or out of order.',
+  wallet_frozen: 'The wallet is frozen.',
+  wallet_closed: 'The wallet is closed.',
+  bank_suspended: 'The bank is suspended by the central bank.',
+  payee_not_active: 'The payee wallet is frozen or closed.',
+  payee_bank_suspended: 'The payee\'s bank is suspended by the central bank.',
+  payment_request_not_found: 'No payment request has this id.',
+  payment_request_not_open: 'The payment request was already paid.',
+  payment_request_expired: 'The payment request expired.',
+  payment_request_mismatch: 'The payment must go to the request\'s wallet with exactly its amount.',
+  refund_original_not_found: 'The payment to refund does not exist, or is itself a refund.',
+  refund_parties_mismatch: 'A refund goes from the original payee back to the original payer.',
+  refund_exceeds_remaining: 'The refund exceeds what is left unrefunded of the original payment.',
+  per_payment_limit_exceeded: 'The amount exceeds the per-payment limit of the payer\'s tier.',
+  daily_limit_exceeded: 'The payment would take the payer over its tier\'s daily limit (UTC day).',
+  holding_limit_exceeded: 'The wallet would hold more than its tier\'s holding limit.',
+  insufficient_reserves: 'The bank\'s reserve account at the central bank holds less than the amount.',
+  insufficient_float: 'The bank holds less digital tenge than the amount.',
+  insufficient_deposit: 'The holder\'s bank account holds less than the amount.',
+  issuance_cap_exceeded: 'The bank\'s net issuance would exceed the cap set by the central bank.',
+  sweep_target_invalid: 'The balance of a closing wallet must go to another active wallet or to the holder\'s bank account.',
 };

@@ -99,7 +99,64 @@ export interface SetAccountStatus {
   readonly linked?: boolean;
 }
 
+/** A command of the ledger core. */
 export type Command = CreateAsset | CreateAccount | CreateTransfer | PostPending | VoidPending | SetAccountStatus;
+export type CoreCommand = Command;
+
+/**
+ * A command of a layer above the core (the two-tier platform). The core applies it through the
+ * ledger's extension as one atomic step — an implicit linked chain of the core commands it
+ * causes — and journals the command itself, never the transfers it derives. Its `kind` is never
+ * one of the core kinds; it is never `linked`.
+ */
+export interface ExtensionCommand {
+  readonly kind: `x.${string}`;
+  readonly linked?: false;
+}
+
+/** What the ledger applies and journals: core commands and its extension's commands. */
+export type AnyCommand = Command | ExtensionCommand;
+
+/** Writes the fields of an extension command into the journal (see journal-codec.ts). */
+export interface JournalWriter {
+  u8(value: number): void;
+  u32(value: number): void;
+  i64(value: bigint): void;
+  /** A safe integer (0 to 2^53-1) as 8 bytes. */
+  uint(value: number): void;
+  str(value: string): void;
+}
+
+export interface JournalReader {
+  u8(): number;
+  u32(): number;
+  i64(): bigint;
+  uint(): number;
+  str(): string;
+}
+
+/** What an extension may do while one of its commands is applied. */
+export interface ExtensionContext {
+  /** The batch timestamp. */
+  readonly timestamp: number;
+  /** Applies a core command inside the extension command's chain; undone if the command fails. */
+  execute(command: CoreCommand): CommandResult;
+  /** Registers an undo step for the extension's own state, run if the command fails. */
+  onUndo(undo: () => void): void;
+  getAccount(id: string): Account | undefined;
+}
+
+export interface LedgerExtension {
+  /**
+   * Applies one extension command. Returning a rejection (or a core rejection from `execute`)
+   * undoes everything the command did, core and extension state alike.
+   */
+  apply(command: ExtensionCommand, context: ExtensionContext): CommandResult;
+  /** Journal tag (16 to 255) of a command, then its fields. */
+  encode(command: ExtensionCommand, writer: JournalWriter): void;
+  /** The inverse of `encode`, given the tag; throws on a tag it does not know. */
+  decode(tag: number, reader: JournalReader): ExtensionCommand;
+}
 
 /**
  * Outcome of one command. `existed` is true when the command repeated an earlier one exactly

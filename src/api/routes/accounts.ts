@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Sequencer } from '../../engine/sequencer.ts';
 import type { AccountStatus } from '../../ledger/types.ts';
 import { pageLimitDefault, pageLimitMax } from '../../limits.ts';
+import { isManagedAccount } from '../../platform/accounts.ts';
 import { sendProblem } from '../problem.ts';
 import { parsePage, sendPageProblem, transferPage } from '../pagination.ts';
 import { AccountBody, AccountPage, AccountView, IdParams, PageQuery, TransferPage } from '../schemas.ts';
@@ -23,6 +24,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> 
     },
     async (request, reply) => {
       const body = request.body;
+      if (isManagedAccount(body.id)) return sendProblem(reply, 'id_reserved');
       const [result] = await sequencer.submit([
         {
           kind: 'create_account',
@@ -95,6 +97,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> 
       path,
       { schema: { summary, tags: ['ledger'], params: IdParams, response: { 200: AccountView, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } } } },
       async (request, reply) => {
+        if (isManagedAccount(request.params.id)) return sendProblem(reply, 'account_managed_by_platform');
         const [result] = await sequencer.submit([{ kind: 'set_account_status', id: request.params.id, status }]);
         if (!result!.ok) return sendProblem(reply, result!.code);
         return accountJson(ledger.getAccount(request.params.id)!);

@@ -6,7 +6,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Sequencer } from '../../engine/sequencer.ts';
 import type { CreateTransfer } from '../../ledger/types.ts';
-import { sendProblem } from '../problem.ts';
+import { isManagedAccount, isManagedTransfer } from '../../platform/accounts.ts';
+import { sendProblem, type ApiErrorCode } from '../problem.ts';
 import { parsePage, sendPageProblem, transferPage } from '../pagination.ts';
 import { BatchBody, EmptyBody, PageQuery, TransferPage, BatchResponse, IdParams, PostBody, TransferBody, TransferView, type BatchItemType } from '../schemas.ts';
 import { transferJson } from '../views.ts';
@@ -26,6 +27,13 @@ function toCommand(item: BatchItemType): CreateTransfer {
   };
 }
 
+/** Raw transfers may not use platform ids or touch platform accounts (wallets, banks, reserves). */
+export function platformConflict(item: { id: string; debit: string; credit: string }): ApiErrorCode | null {
+  if (isManagedTransfer(item.id)) return 'id_reserved';
+  if (isManagedAccount(item.debit) || isManagedAccount(item.credit)) return 'account_managed_by_platform';
+  return null;
+}
+
 export const transferRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> = async (app, { sequencer }) => {
   const ledger = sequencer.ledger;
   const problems = { '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } };
@@ -41,6 +49,8 @@ export const transferRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }>
       },
     },
     async (request, reply) => {
+      const conflict = platformConflict(request.body);
+      if (conflict !== null) return sendProblem(reply, conflict);
       const [result] = await sequencer.submit([toCommand(request.body)]);
       if (!result!.ok) return sendProblem(reply, result!.code);
       return reply.code(result!.existed ? 200 : 201).send(transferJson(ledger.getTransfer(request.body.id)!));
@@ -58,8 +68,12 @@ export const transferRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }>
         response: { 200: BatchResponse, ...problems },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const items = request.body.transfers;
+      for (const [index, item] of items.entries()) {
+        const conflict = platformConflict(item);
+        if (conflict !== null) return sendProblem(reply, conflict, { errors: [{ path: `body/transfers/${index}`, message: `transfer ${item.id}` }] });
+      }
       const results = await sequencer.submit(items.map(toCommand));
       return {
         results: results.map((result, index) =>
