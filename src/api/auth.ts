@@ -1,6 +1,7 @@
 /**
  * Authentication and authorisation. Every route declares the roles that may call it in
- * `config.roles`; a route without roles needs the operator role, and only routes marked
+ * `config.roles`; a route without roles needs the operator role (or, for a read, the operator or
+ * the auditor), and only routes marked
  * `config.public` need no credentials (`/health`, and `POST /v1/payments`, whose authority is the
  * payer's signature). Credentials are bearer tokens: the operator token, or an API key issued to a
  * participant (bank, merchant, government body, auditor, regulator). Keys are compared through
@@ -85,12 +86,15 @@ export function registerAuth(app: FastifyInstance, adminToken: string, platform:
   app.addHook('onRoute', (route) => {
     const config = (route.config ?? {}) as { roles?: readonly Role[]; public?: boolean };
     if (config.public === true || config.roles !== undefined) return;
-    route.config = { ...config, roles: ['operator'] } as typeof route.config;
+    // The auditor reads everything and writes nothing.
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const readOnly = methods.every((method) => method === 'GET' || method === 'HEAD');
+    route.config = { ...config, roles: readOnly ? ['operator', 'auditor'] : ['operator'] } as typeof route.config;
   });
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     if (config.public === true || request.is404) return;
-    const roles = config.roles ?? ['operator'];
+    const roles = config.roles ?? ['operator'];  // set for every route by the onRoute hook above
     const credential = credentialFrom(request);
     let principal: Principal | null = null;
     if (credential !== null) {

@@ -1,9 +1,10 @@
 /**
- * Prometheus metrics, kept outside the engine: they observe the sequencer through its observer
+ * Prometheus metrics (platform commands are counted under their kind, e.g. `x.pay`), kept outside the engine: they observe the sequencer through its observer
  * interface (STYLE 3). Each app gets its own registry so tests can run several apps at once.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Sequencer } from '../engine/sequencer.ts';
+import { Platform } from '../platform/platform.ts';
 
 export function createMetrics(sequencer: Sequencer): Registry {
   const registry = new Registry();
@@ -56,6 +57,15 @@ export function createMetrics(sequencer: Sequencer): Registry {
     registers: [registry],
     collect() {
       this.set(sequencer.ledger.accountCount);
+    },
+  });
+  new Gauge({
+    name: 'tengri_wallets',
+    help: 'Wallets opened (of every status)',
+    registers: [registry],
+    collect() {
+      const platform = sequencer.ledger.extension;
+      this.set(platform instanceof Platform ? platform.walletCount : 0);
     },
   });
   sequencer.observe({

@@ -116,6 +116,7 @@ export class Ledger {
         ledger.undo!.push(undo);
       },
       getAccount: (id: string) => ledger.getAccount(id),
+      balance: (id: string) => ledger.accounts.get(id)?.balance,
     };
   }
 

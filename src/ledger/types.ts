@@ -144,6 +144,8 @@ export interface ExtensionContext {
   /** Registers an undo step for the extension's own state, run if the command fails. */
   onUndo(undo: () => void): void;
   getAccount(id: string): Account | undefined;
+  /** An account's posted balance, without building a view (undefined when it does not exist). */
+  balance(id: string): bigint | undefined;
 }
 
 export interface LedgerExtension {

@@ -10,7 +10,7 @@
  *   20 set_issuance_cap       str bank, i64 cap
  *   21 top_up_reserves, 22 issue, 23 redeem             str id, str bank, i64 amount
  *   24 open_wallet            str id, str bank, str publicKey, u8 kind, u8 tier, u8 convertIncoming
- *   25 set_wallet_status      str id, u8 status, str reason
+ *   25 set_wallet_status      str id, u8 status, str reason, str actor
  *   26 set_wallet_key         str id, str publicKey, u8 reason
  *   27 set_wallet_tier        str id, u8 tier
  *   28 set_wallet_conversion  str id, u8 convertIncoming
@@ -103,6 +103,7 @@ export function encodePlatformCommand(command: ExtensionCommand, w: JournalWrite
       w.str(c.id);
       w.u8(index(walletStatuses, c.status));
       w.str(c.reason);
+      w.str(c.actor);
       return;
     case 'x.set_wallet_key':
       w.u8(26);
@@ -195,7 +196,7 @@ export function decodePlatformCommand(tag: number, r: JournalReader): PlatformCo
         convertIncoming: flag(r.u8()),
       };
     case 25:
-      return { kind: 'x.set_wallet_status', id: r.str(), status: pick(walletStatuses, r.u8()), reason: r.str() };
+      return { kind: 'x.set_wallet_status', id: r.str(), status: pick(walletStatuses, r.u8()), reason: r.str(), actor: r.str() };
     case 26:
       return { kind: 'x.set_wallet_key', id: r.str(), publicKey: r.str(), reason: pick(keyReasons, r.u8()) };
     case 27:

@@ -473,7 +473,7 @@ export class Platform implements LedgerExtension {
   // ---- helpers ----------------------------------------------------------------------------------
 
   private balance(account: string): bigint {
-    return this.context.getAccount(account)?.balance ?? 0n;
+    return this.context.balance(account) ?? 0n;
   }
 
   private transfer(id: string, debit: string, credit: string, amount: bigint, code: number, reference = ''): CommandResult {
@@ -510,7 +510,18 @@ export class Platform implements LedgerExtension {
     for (const pending of this.pendingEvents) {
       const b = this.banks.get(pending.bank);
       if (b === undefined) continue;
-      const event: PlatformEvent = Object.freeze({ ...pending, seq: ++b.eventCount, at: this.timestamp });
+      const event: PlatformEvent = {
+        bank: pending.bank,
+        seq: ++b.eventCount,
+        type: pending.type,
+        at: this.timestamp,
+        wallet: pending.wallet,
+        payment: pending.payment,
+        counterparty: pending.counterparty,
+        amount: pending.amount,
+        toBankAccount: pending.toBankAccount,
+        detail: pending.detail,
+      };
       b.events.push(event);
       if (b.events.length - b.eventsStart > this.eventsPerBank) {
         b.eventsStart++;
@@ -521,15 +532,29 @@ export class Platform implements LedgerExtension {
         }
       }
       this.newEvents.push(event);
-      if (this.newEvents.length > this.eventsPerBank * 4) this.newEvents.splice(0, this.newEvents.length - this.eventsPerBank * 4);
+      // Nobody takes new events while a journal is replayed: keep the latest ones only, dropping
+      // in chunks so this stays amortised O(1).
+      if (this.newEvents.length >= this.eventsPerBank * 8) this.newEvents = this.newEvents.slice(-this.eventsPerBank * 4);
     }
   }
 
+  /**
+   * The bank's totals for the day of the current command, created on first use with the previous
+   * day's closing balances carried forward. Called only once a command is known to succeed, so a
+   * rejected command never leaves a day behind.
+   */
   private today(bank: BankState): DayTotals {
     const day = Math.floor(this.timestamp / dayMs);
     let totals = bank.days.get(day);
     if (totals === undefined) {
       totals = newDay();
+      const previous = bank.days.get(bank.lastDay);
+      if (previous !== undefined) {
+        totals.closingReserve = previous.closingReserve;
+        totals.closingFloat = previous.closingFloat;
+        totals.closingWalletHoldings = previous.closingWalletHoldings;
+        totals.closingDeposits = previous.closingDeposits;
+      }
       bank.days.set(day, totals);
       bank.lastDay = day;
     }
@@ -696,13 +721,12 @@ export class Platform implements LedgerExtension {
     if (participant === undefined || bank === undefined) return reject('bank_not_found');
     const reserve = reserveAccount(c.bank);
     const float = floatAccount(c.bank);
-    const day = this.today(bank);
     let result: CommandResult;
     switch (c.kind) {
       case 'x.top_up_reserves':
         result = this.transfer(`res:${c.id}`, cbReserves, reserve, c.amount, transferCodes.reservesTopUp);
         if (!result.ok) return result;
-        day.reservesToppedUp += c.amount;
+        this.today(bank).reservesToppedUp += c.amount;
         this.event(c.bank, 'reserves.topped_up', { amount: c.amount });
         break;
       case 'x.issue':
@@ -714,7 +738,7 @@ export class Platform implements LedgerExtension {
         result = this.transfer(`iss:${c.id}`, cbIssuance, float, c.amount, transferCodes.issuance);
         if (!result.ok) return result;
         bank.issued += c.amount;
-        day.issued += c.amount;
+        this.today(bank).issued += c.amount;
         this.event(c.bank, 'issuance', { amount: c.amount });
         break;
       case 'x.redeem':
@@ -725,7 +749,7 @@ export class Platform implements LedgerExtension {
         result = this.transfer(`red:${c.id}:r`, cbReserves, reserve, c.amount, transferCodes.redemption);
         if (!result.ok) return result;
         bank.issued -= c.amount;
-        day.redeemed += c.amount;
+        this.today(bank).redeemed += c.amount;
         this.event(c.bank, 'redemption', { amount: c.amount });
         break;
     }
@@ -788,10 +812,12 @@ export class Platform implements LedgerExtension {
     if (wallet.status === 'closed') return reject('wallet_closed');
     if (wallet.status === c.status) return okExisted;
     if (!isText(c.reason, referenceLengthMax)) return reject('reference_too_long');
+    if (c.actor !== 'operator' && c.actor !== wallet.bank) return reject('participant_role_invalid');
     const result = this.execute({ kind: 'set_account_status', id: walletAccount(c.id), status: c.status });
     if (!result.ok) return result;
     wallet.status = c.status;
-    this.event(wallet.bank, c.status === 'frozen' ? 'wallet.frozen' : 'wallet.unfrozen', { wallet: c.id, ...(c.reason === '' ? {} : { detail: c.reason }) });
+    const detail = c.actor === wallet.bank ? c.reason : `by ${c.actor}${c.reason === '' ? '' : `: ${c.reason}`}`;
+    this.event(wallet.bank, c.status === 'frozen' ? 'wallet.frozen' : 'wallet.unfrozen', { wallet: c.id, ...(detail === '' ? {} : { detail }) });
     return okNew;
   }
 
@@ -891,7 +917,6 @@ export class Platform implements LedgerExtension {
     const bankCheck = this.activeBank(wallet.bank);
     if (typeof bankCheck === 'string') return reject(bankCheck);
     const bank = bankCheck.state;
-    const day = this.today(bank);
     const w = walletAccount(wallet.id);
     const dep = depositAccount(wallet.id);
     const float = floatAccount(wallet.bank);
@@ -911,7 +936,7 @@ export class Platform implements LedgerExtension {
         wallet.deposit -= c.amount;
         bank.walletHoldings += c.amount;
         bank.deposits -= c.amount;
-        day.funded += c.amount;
+        this.today(bank).funded += c.amount;
         this.event(wallet.bank, 'wallet.funded', { wallet: wallet.id, amount: c.amount });
         break;
       }
@@ -926,7 +951,7 @@ export class Platform implements LedgerExtension {
         wallet.deposit += c.amount;
         bank.walletHoldings -= c.amount;
         bank.deposits += c.amount;
-        day.defunded += c.amount;
+        this.today(bank).defunded += c.amount;
         this.event(wallet.bank, 'wallet.defunded', { wallet: wallet.id, amount: c.amount });
         break;
       }
@@ -935,7 +960,7 @@ export class Platform implements LedgerExtension {
         if (!result.ok) return result;
         wallet.deposit += c.amount;
         bank.deposits += c.amount;
-        day.accountCredits += c.amount;
+        this.today(bank).accountCredits += c.amount;
         this.event(wallet.bank, 'account.credited', { wallet: wallet.id, amount: c.amount });
         break;
       case 'x.debit_account':
@@ -944,7 +969,7 @@ export class Platform implements LedgerExtension {
         if (!result.ok) return result;
         wallet.deposit -= c.amount;
         bank.deposits -= c.amount;
-        day.accountDebits += c.amount;
+        this.today(bank).accountDebits += c.amount;
         this.event(wallet.bank, 'account.debited', { wallet: wallet.id, amount: c.amount });
         break;
     }
@@ -997,7 +1022,7 @@ export class Platform implements LedgerExtension {
     if (!isOperationId(c.id)) return reject('id_invalid');
     const bad = isAmount(c.amount);
     if (bad !== null) return reject(bad);
-    if (!isText(c.reference, referenceLengthMax)) return reject('reference_too_long');
+    if (c.reference !== '' && !isText(c.reference, referenceLengthMax)) return reject('reference_too_long');
     const from = this.wallets.get(c.from);
     if (from === undefined) return reject('wallet_not_found');
     if (c.to === c.from) return reject('payee_is_payer');

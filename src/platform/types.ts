@@ -92,6 +92,8 @@ export interface SetWalletStatus {
   readonly id: string;
   readonly status: 'active' | 'frozen';
   readonly reason: string;
+  /** Who ordered it: the wallet's bank, or 'operator' (the central bank). Kept for the audit trail. */
+  readonly actor: string;
 }
 
 export interface SetWalletKey {

@@ -24,7 +24,7 @@ export const assetRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer }> = 
   );
   app.get(
     '/v1/assets',
-    { schema: { summary: 'List assets', tags: ['ledger'], response: { 200: Type.Object({ assets: Type.Array(AssetView) }), '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } } } },
+    { config: { roles: ['operator', 'auditor', 'regulator'] }, schema: { summary: 'List assets', tags: ['ledger'], response: { 200: Type.Object({ assets: Type.Array(AssetView) }), '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } } } },
     async () => ({ assets: sequencer.ledger.listAssets() }),
   );
 };

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
 import type { Sequencer } from '../../engine/sequencer.ts';
 import { toHex } from '../../engine/journal-chain.ts';
+import { withPlatformChecks } from '../../engine/recovery.ts';
 import { checkInvariants } from '../../ledger/invariants.ts';
 import { sendProblem } from '../problem.ts';
 import { HealthView, SupplyView } from '../schemas.ts';
@@ -33,6 +34,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; met
   app.get(
     '/v1/supply',
     {
+      config: { roles: ['operator', 'auditor', 'regulator'] },
       schema: {
         summary: 'Money in circulation per asset, and whether every invariant holds',
         description: 'Recomputed from every account on each call: balances sum to zero per asset, no account breaks its flags or limits, pending totals match the pending transfers.',
@@ -41,7 +43,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; met
       },
     },
     async () => {
-      const report = checkInvariants(sequencer.ledger);
+      const report = withPlatformChecks(sequencer.ledger, checkInvariants(sequencer.ledger));
       const head = sequencer.journalHead;
       return {
         invariantsHold: report.ok,

@@ -138,7 +138,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; pla
     path: string,
     summary: string,
     body: ReturnType<typeof Type.Object>,
-    toCommand: (wallet: Wallet, body: B) => PlatformCommand,
+    toCommand: (wallet: Wallet, body: B, principal: Principal) => PlatformCommand,
     options: { description?: string; allowOperator?: boolean } = {},
   ): void {
     app.post(
@@ -155,7 +155,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; pla
         const principal = request.principal!;
         const wallet = principal.role === 'operator' ? platform.getWallet(request.params.id) : managed(principal, request.params.id);
         if (wallet === undefined) return sendProblem(reply, 'wallet_not_found');
-        const result = await submitOne(sequencer, reply, toCommand(wallet, (request.body ?? {}) as B));
+        const result = await submitOne(sequencer, reply, toCommand(wallet, (request.body ?? {}) as B, principal));
         if (result === null) return reply;
         return walletJson(platform.getWallet(wallet.id)!, platform, sequencer);
       },
@@ -164,8 +164,8 @@ export const walletRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; pla
 
   const Reason = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 128, description: 'Why (kept in the audit trail; no personal data)' })) }, { additionalProperties: false });
 
-  manage<{ reason?: string }>('freeze', 'Freeze a wallet: it can neither pay nor be paid (its bank; the operator may also freeze)', Reason, (w, b) => ({ kind: 'x.set_wallet_status', id: w.id, status: 'frozen', reason: b.reason ?? '' }), { allowOperator: true });
-  manage<{ reason?: string }>('unfreeze', 'Unfreeze a wallet', Reason, (w, b) => ({ kind: 'x.set_wallet_status', id: w.id, status: 'active', reason: b.reason ?? '' }), { allowOperator: true });
+  manage<{ reason?: string }>('freeze', 'Freeze a wallet: it can neither pay nor be paid (its bank; the operator may also freeze)', Reason, (w, b, p) => ({ kind: 'x.set_wallet_status', id: w.id, status: 'frozen', reason: b.reason ?? '', actor: p.id }), { allowOperator: true });
+  manage<{ reason?: string }>('unfreeze', 'Unfreeze a wallet', Reason, (w, b, p) => ({ kind: 'x.set_wallet_status', id: w.id, status: 'active', reason: b.reason ?? '', actor: p.id }), { allowOperator: true });
   manage<{ sweepTo?: string }>(
     'close',
     "Close a wallet; its balance goes to the holder's bank account, or to another wallet (sweepTo)",
