@@ -70,7 +70,7 @@ program
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else if (report.ok) {
       process.stdout.write(
-        `ok: ${report.batches} batches, ${report.commands} commands, ${report.accounts} accounts, ${report.transfers} transfers\n` +
+        `ok: ${report.batches} batches, ${report.commands} commands, ${report.accounts} accounts, ${report.transfers} transfers, ${report.banks} banks, ${report.wallets} wallets\n` +
           `head ${report.head}\nstate ${report.stateDigest}\n` +
           report.supply.map((s) => `${s.asset} in circulation: ${s.inCirculation}\n`).join(''),
       );

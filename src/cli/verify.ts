@@ -1,12 +1,14 @@
 /**
  * `tengri verify`: re-check a ledger offline. Opens the journal read-only, verifies the hash
- * chain batch by batch, replays every command, and checks every invariant. Exits 0 only if all
+ * chain batch by batch, replays every command (platform commands included), and checks every
+ * invariant of the ledger and every cross-check of the platform's records against it. Exits 0 only if all
  * of it holds; prints what failed otherwise.
  */
 import { existsSync } from 'node:fs';
 import { toHex } from '../engine/journal-chain.ts';
 import { recover, RecoveryError } from '../engine/recovery.ts';
 import { stateDigest } from '../ledger/state-digest.ts';
+import { platformOf } from '../platform/index.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { dataDir } from './data-dir.ts';
 
@@ -16,6 +18,8 @@ export interface VerifyReport {
   readonly commands: number;
   readonly accounts: number;
   readonly transfers: number;
+  readonly banks: number;
+  readonly wallets: number;
   readonly head: string | null;
   readonly stateDigest: string | null;
   readonly error: string | null;
@@ -24,7 +28,7 @@ export interface VerifyReport {
 
 export async function verify(path: string): Promise<VerifyReport> {
   const dir = dataDir(path);
-  const failed = (error: string): VerifyReport => ({ ok: false, batches: 0, commands: 0, accounts: 0, transfers: 0, head: null, stateDigest: null, error, supply: [] });
+  const failed = (error: string): VerifyReport => ({ ok: false, batches: 0, commands: 0, accounts: 0, transfers: 0, banks: 0, wallets: 0, head: null, stateDigest: null, error, supply: [] });
   if (!existsSync(dir.databasePath)) return failed(`no ledger at ${dir.databasePath}`);
   const store = new SqliteStore(dir.databasePath, { readonly: true });
   try {
@@ -36,6 +40,8 @@ export async function verify(path: string): Promise<VerifyReport> {
       commands: recovered.commands,
       accounts: recovered.ledger.accountCount,
       transfers: recovered.ledger.transferCount,
+      banks: platformOf(recovered.ledger).listBanks().length,
+      wallets: platformOf(recovered.ledger).walletCount,
       head: recovered.head === null ? null : toHex(recovered.head.hash),
       stateDigest: stateDigest(recovered.ledger),
       error: report.ok ? null : report.violations.join('; '),
