@@ -137,8 +137,10 @@ export function bankJson(b: BankRecord, sequencer: Sequencer) {
   };
 }
 
-export function walletJson(w: Wallet, platform: Platform, sequencer: Sequencer) {
+export function walletJson(view: Wallet, platform: Platform, sequencer: Sequencer) {
   const ledger = sequencer.ledger;
+  // Re-read as of now, so spentToday is about today even when the wallet was read before midnight.
+  const w = platform.getWallet(view.id, sequencer.now()) ?? view;
   const limits = platform.tier(w.tier)!;
   return {
     id: w.id,
@@ -247,7 +249,8 @@ export function mayManageWallet(principal: Principal, wallet: Wallet): boolean {
 /** Parses an RFC 3339 UTC time to milliseconds, or null when it is not a real instant. */
 export function parseUtc(text: string): number | null {
   const ms = Date.parse(text);
-  if (!Number.isFinite(ms) || ms < 0) return null;
+  // 0 stands for "no expiry" inside the platform, so the epoch itself is not a usable time.
+  if (!Number.isFinite(ms) || ms <= 0) return null;
   // Date.parse rolls over impossible dates (2026-02-30); require the round trip to match.
   const normalised = new Date(ms).toISOString();
   const withMillis = text.includes('.') ? text.replace(/\.(\d{1,3})Z$/, (_, f: string) => `.${f.padEnd(3, '0')}Z`) : text.replace(/Z$/, '.000Z');

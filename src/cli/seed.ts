@@ -10,7 +10,7 @@
  * `<data>/pilot-credentials.json` (mode 0600). Never seed a ledger that holds real money.
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { encodeBase64url } from '../crypto/base64url.ts';
 import { keyPairFromSeed } from '../crypto/ed25519.ts';
 import type { Sequencer } from '../engine/sequencer.ts';
@@ -54,16 +54,6 @@ export interface SeededPilot {
   readonly counts: { readonly banks: number; readonly participants: number; readonly wallets: number; readonly payments: number };
 }
 
-async function run(sequencer: Sequencer, commands: readonly PlatformCommand[]): Promise<void> {
-  for (let i = 0; i < commands.length; i += 4096) {
-    const chunk = commands.slice(i, i + 4096);
-    const results = await sequencer.submit(chunk);
-    results.forEach((result, index) => {
-      if (!result.ok) throw new Error(`seeding failed at ${chunk[index]!.kind} ${JSON.stringify(chunk[index], (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}: ${result.code}`);
-    });
-  }
-}
-
 /** Seeds the pilot network, or returns null when the ledger already has banks. */
 export async function seedPilot(sequencer: Sequencer, platform: Platform, credentialsPath: string): Promise<SeededPilot | null> {
   if (platform.listBanks().length > 0) return null;
@@ -92,7 +82,6 @@ export async function seedPilot(sequencer: Sequencer, platform: Platform, creden
     setup.push({ kind: 'x.top_up_reserves', id: `pilot-reserves-${bank.id}`, bank: bank.id, amount: kzt(2_000_000_000) });
     setup.push({ kind: 'x.issue', id: `pilot-issue-${bank.id}`, bank: bank.id, amount: kzt(500_000_000) });
   }
-  await run(sequencer, setup);
 
   // Government bodies and merchants: a wallet each, and a participant acting for it.
   const wallets: PlatformCommand[] = [];
@@ -132,9 +121,6 @@ export async function seedPilot(sequencer: Sequencer, platform: Platform, creden
     money.push({ kind: 'x.fund', id: `pilot-fund-${n}`, wallet: id, amount: funded });
     individuals.push(id);
   }
-  await run(sequencer, wallets);
-  await run(sequencer, actors);
-  await run(sequencer, money);
 
   // Some everyday payments: people paying shops and each other.
   const shops = pilotActors.filter(([, role]) => role === 'merchant').map(([id]) => `w_${id.replaceAll('-', '_')}`);
@@ -157,9 +143,24 @@ export async function seedPilot(sequencer: Sequencer, platform: Platform, creden
       keyVersion: 1,
     });
   }
-  await run(sequencer, payments);
 
+  // The credentials are written first and the whole network is one request, so one journal
+  // batch: a crash leaves either no network (and a credentials file the next seeding replaces)
+  // or all of it with its credentials.
   writeFileSync(credentialsPath, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  const commands = [...setup, ...wallets, ...actors, ...money, ...payments];
+  let results;
+  try {
+    results = await sequencer.submit(commands, true);
+  } catch (error) {
+    rmSync(credentialsPath, { force: true });
+    throw error;
+  }
+  const failed = results.findIndex((result) => !result.ok);
+  if (failed >= 0) {
+    const result = results[failed]!;
+    throw new Error(`seeding failed at ${commands[failed]!.kind}: ${result.ok ? '' : result.code}`);
+  }
   return {
     credentialsPath,
     counts: { banks: pilotBanks.length, participants: actors.length, wallets: wallets.length, payments: payments.length },

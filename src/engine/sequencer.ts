@@ -152,6 +152,11 @@ export class Sequencer {
     });
   }
 
+  /** Ledger time now: the wall clock, never before the last batch (what the next batch will use). */
+  now(): number {
+    return Math.max(this.clock(), this.ledger.timestamp);
+  }
+
   /** Stops accepting requests, commits what is queued, and resolves when the last batch is durable. */
   close(): Promise<void> {
     this.closing ??= this.closeOnce();

@@ -95,14 +95,31 @@ export class WebhookDispatcher {
     this.save();
     const worker = this.workers.get(bank);
     if (worker !== undefined) {
+      // The new endpoint starts afresh: no failures, no backoff left over from the old one.
       worker.failures = 0;
       worker.lastError = null;
+      worker.nextAttemptAt = null;
+      if (worker.timer !== null) {
+        clearTimeout(worker.timer);
+        worker.timer = null;
+      }
     }
+    this.kick(bank);
     return { url, secret, delivered: registration.delivered };
   }
 
   remove(bank: string): boolean {
     const removed = this.registrations.delete(bank);
+    const worker = this.workers.get(bank);
+    if (worker !== undefined) {
+      worker.failures = 0;
+      worker.lastError = null;
+      worker.nextAttemptAt = null;
+      if (worker.timer !== null) {
+        clearTimeout(worker.timer);
+        worker.timer = null;
+      }
+    }
     if (removed) this.save();
     return removed;
   }

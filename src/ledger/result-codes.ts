@@ -169,7 +169,7 @@ export const resultCodeDescriptions: Readonly<Record<ResultCode, string>> = {
   wallet_already_exists: 'A wallet with this id exists with different fields.',
   payee_is_payer: 'A wallet cannot pay itself.',
   payee_not_found: 'The payee wallet does not exist.',
-  signature_invalid: 'The signature does not verify with the payer wallet\'s current public key over the canonical JSON of the payment.',
+  signature_invalid: 'The signature does not verify with the payer wallet\'s current public key over the canonical JSON of the payment (or there is no such payer wallet: anonymous callers are not told which wallets exist).',
   payment_expired: 'The payment\'s expiresAt has passed.',
   sequence_replayed: 'The sequence is not greater than the last sequence this wallet used: the payment is a replay or out of order.',
   wallet_frozen: 'The wallet is frozen.',

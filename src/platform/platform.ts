@@ -363,19 +363,24 @@ export class Platform implements LedgerExtension {
     return [...this.banks.keys()].map((id) => this.getBank(id)!);
   }
 
-  getWallet(id: string): Wallet | undefined {
+  /**
+   * A wallet as of ledger time `now` (default: the last batch's time); `spentToday` counts the
+   * UTC day of `now`, so a read after midnight shows 0 before the wallet pays again.
+   */
+  getWallet(id: string, now = this.timestamp): Wallet | undefined {
     const w = this.wallets.get(id);
-    return w === undefined ? undefined : walletView(w, this.timestamp);
+    return w === undefined ? undefined : walletView(w, Math.max(now, this.timestamp));
   }
 
   /** Wallets in opening order (of one bank, when given), starting after the first `after`. */
-  listWallets(bank: string | null, after: number, limit: number): { items: Wallet[]; next: number | null } {
+  listWallets(bank: string | null, after: number, limit: number, now = this.timestamp): { items: Wallet[]; next: number | null } {
+    const at = Math.max(now, this.timestamp);
     if (bank === null) {
-      const page = this.walletsInOrder.slice(after, after + limit).map((w) => walletView(w, this.timestamp));
+      const page = this.walletsInOrder.slice(after, after + limit).map((w) => walletView(w, at));
       return { items: page, next: after + limit < this.walletsInOrder.length ? after + limit : null };
     }
     const ids = this.banks.get(bank)?.wallets ?? [];
-    const page = ids.slice(after, after + limit).map((id) => walletView(this.wallets.get(id)!, this.timestamp));
+    const page = ids.slice(after, after + limit).map((id) => walletView(this.wallets.get(id)!, at));
     return { items: page, next: after + limit < ids.length ? after + limit : null };
   }
 

@@ -53,6 +53,14 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; hub: E
     return requested ?? null;
   }
 
+  const bankMissing = { errors: [{ path: 'querystring/bank', message: 'the operator and the auditor name the bank whose events they read' }] };
+
+  /** Open event streams, ended when the server closes (otherwise they would hold it open). */
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const stop of [...streams]) stop();
+  });
+
   app.get(
     '/v1/events',
     {
@@ -69,6 +77,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; hub: E
       },
     },
     async (request, reply) => {
+      if (request.principal!.role !== 'bank' && request.query.bank === undefined) return sendProblem(reply, 'validation_failed', bankMissing);
       const bank = bankOf(request.principal!, request.query.bank);
       if (bank === null || platform.getBank(bank) === undefined) return sendProblem(reply, 'bank_not_found');
       const limit = Number(request.query.limit ?? '100');
@@ -91,7 +100,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; hub: E
       },
     },
     async (request, reply) => {
-      const bank = bankOf(request.principal!, request.query.bank);
+      const principal = request.principal!;
+      if (principal.role !== 'bank' && request.query.bank === undefined) return sendProblem(reply, 'validation_failed', bankMissing);
+      const bank = bankOf(principal, request.query.bank);
       if (bank === null || platform.getBank(bank) === undefined) return sendProblem(reply, 'bank_not_found');
       const lastEventId = request.headers['last-event-id'];
       let after = Number(request.query.after ?? '0');
@@ -100,6 +111,17 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; hub: E
         if (match === null || match[1] !== bank) return sendProblem(reply, 'validation_failed', { errors: [{ path: 'headers/last-event-id', message: 'must be an id of this bank\'s stream' }] });
         after = Number(match[2]);
       }
+      if (after > hub.committed(bank)) {
+        return sendProblem(reply, 'validation_failed', { errors: [{ path: 'last-event-id', message: `after the last event ${hub.committed(bank)} of this bank` }] });
+      }
+      // A stream lasts only as long as the credentials that opened it: a renewed key or a
+      // suspension ends it (the operator token cannot change while the process runs).
+      const participant = principal.role === 'operator' ? undefined : platform.getParticipant(principal.id);
+      const stillAuthorised = (): boolean => {
+        if (participant === undefined) return true;
+        const now = platform.getParticipant(participant.id);
+        return now !== undefined && now.status === 'active' && now.keyVersion === participant.keyVersion;
+      };
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -107,6 +129,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; hub: E
       let closed = false;
       const send = (event: PlatformEvent): void => {
         if (closed || event.seq <= after) return;
+        if (!stillAuthorised()) return stop();
         after = event.seq;
         raw.write(`id: ${event.bank}:${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(eventJson(event))}\n\n`);
         // A reader that does not keep up is cut off rather than buffered without bound; it
@@ -123,9 +146,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; hub: E
       const unsubscribe = hub.subscribe(bank, send);
       const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), heartbeatMs);
       heartbeat.unref();
+      streams.add(stop);
       function stop(): void {
         if (closed) return;
         closed = true;
+        streams.delete(stop);
         unsubscribe();
         clearInterval(heartbeat);
         raw.end();

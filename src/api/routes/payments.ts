@@ -9,7 +9,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { decodeBase64url } from '../../crypto/base64url.ts';
 import { signatureBytes } from '../../crypto/ed25519.ts';
-import { verifyPayment } from '../../crypto/payment-signature.ts';
+import { CanonicalJsonError } from '../../crypto/canonical-json.ts';
+import { signingBytes, verifyPayment } from '../../crypto/payment-signature.ts';
 import type { Sequencer } from '../../engine/sequencer.ts';
 import { referenceLengthMax } from '../../limits.ts';
 import type { Platform } from '../../platform/platform.ts';
@@ -77,8 +78,16 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; pl
       } catch {
         return sendProblem(reply, 'signature_malformed');
       }
+      try {
+        signingBytes(body);
+      } catch (error) {
+        if (error instanceof CanonicalJsonError) return sendProblem(reply, 'payment_invalid', { detail: error.message });
+        throw error;
+      }
+      // An unknown payer gets the same answer as a wrong signature: this endpoint needs no
+      // credentials, so it must not tell anyone which wallet ids exist.
       const wallet = platform.getWallet(body.from);
-      if (wallet === undefined) return sendProblem(reply, 'wallet_not_found');
+      if (wallet === undefined) return sendProblem(reply, 'signature_invalid');
       // An exact repeat of a committed payment is an idempotent retry (200) once it verifies with
       // the wallet's current key; after a key change, GET /v1/payments/{id} tells its fate.
       if (!verifyPayment(body, wallet.publicKey)) return sendProblem(reply, 'signature_invalid');
