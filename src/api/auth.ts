@@ -107,6 +107,10 @@ export function registerAuth(app: FastifyInstance, adminToken: string, platform:
         const participant = platform.participantByKeyHash(presented.toString('hex'));
         if (participant !== undefined) {
           if (participant.status !== 'active') return sendProblem(reply, 'participant_suspended');
+          // Merchants and government bodies act through their bank: its suspension stops them too.
+          if (participant.role !== 'bank' && participant.bank !== null && platform.getParticipant(participant.bank)?.status !== 'active') {
+            return sendProblem(reply, 'participant_suspended');
+          }
           principal = { role: participant.role, id: participant.id, bank: participant.bank, wallet: participant.wallet };
         }
       }

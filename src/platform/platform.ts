@@ -137,6 +137,8 @@ interface WalletState {
   kind: (typeof walletKinds)[number];
   tier: number;
   status: 'active' | 'frozen' | 'closed';
+  /** Who froze a frozen wallet: its bank, or 'operator' (then only the operator unfreezes it). */
+  frozenBy: string | null;
   publicKey: string;
   keyVersion: number;
   lastSequence: number;
@@ -791,6 +793,7 @@ export class Platform implements LedgerExtension {
       kind: c.walletKind,
       tier: c.tier,
       status: 'active',
+      frozenBy: null,
       publicKey: c.publicKey,
       keyVersion: 1,
       lastSequence: 0,
@@ -818,9 +821,11 @@ export class Platform implements LedgerExtension {
     if (wallet.status === c.status) return okExisted;
     if (!isText(c.reason, referenceLengthMax)) return reject('reference_too_long');
     if (c.actor !== 'operator' && c.actor !== wallet.bank) return reject('participant_role_invalid');
+    if (wallet.frozenBy === 'operator' && c.actor !== 'operator') return reject('frozen_by_central_bank');
     const result = this.execute({ kind: 'set_account_status', id: walletAccount(c.id), status: c.status });
     if (!result.ok) return result;
     wallet.status = c.status;
+    wallet.frozenBy = c.status === 'frozen' ? c.actor : null;
     const detail = c.actor === wallet.bank ? c.reason : `by ${c.actor}${c.reason === '' ? '' : `: ${c.reason}`}`;
     this.event(wallet.bank, c.status === 'frozen' ? 'wallet.frozen' : 'wallet.unfrozen', { wallet: c.id, ...(detail === '' ? {} : { detail }) });
     return okNew;
@@ -830,6 +835,7 @@ export class Platform implements LedgerExtension {
     const wallet = this.wallets.get(c.id);
     if (wallet === undefined) return reject('wallet_not_found');
     if (wallet.status === 'closed') return reject('wallet_closed');
+    if (wallet.frozenBy === 'operator') return reject('frozen_by_central_bank');
     if (!this.validPublicKey(c.publicKey)) return reject('public_key_invalid');
     if (wallet.publicKey === c.publicKey) return okExisted;
     wallet.publicKey = c.publicKey;
@@ -863,10 +869,12 @@ export class Platform implements LedgerExtension {
     const wallet = this.wallets.get(c.id);
     if (wallet === undefined) return reject('wallet_not_found');
     if (wallet.status === 'closed') return c.sweepTo === '' ? okExisted : reject('wallet_closed');
+    if (wallet.frozenBy === 'operator') return reject('frozen_by_central_bank');
     let target: WalletState | null = null;
     if (c.sweepTo !== '') {
       target = this.wallets.get(c.sweepTo) ?? null;
       if (target === null || target === wallet || target.status !== 'active') return reject('sweep_target_invalid');
+      if (this.participants.get(target.bank)!.status !== 'active') return reject('payee_bank_suspended');
       const limits = this.tierLimits.get(target.tier)!;
       if (target.balance + wallet.balance > limits.holdingMax) return reject('holding_limit_exceeded');
     }
@@ -891,6 +899,7 @@ export class Platform implements LedgerExtension {
     const result = this.execute({ kind: 'set_account_status', id: account, status: 'closed' });
     if (!result.ok) return result;
     wallet.status = 'closed';
+    wallet.frozenBy = null;
     wallet.closedAt = this.timestamp;
     wallet.balance = 0n;
     bank.walletHoldings -= amount;
