@@ -17,7 +17,19 @@ export const ParticipantId = Type.String({ pattern: participantIdPattern, descri
 export const WalletId = Type.String({ pattern: walletIdPattern, description: '3-48 characters of A-Z a-z 0-9 _ -', examples: ['w_5k2m7q4x9c3v8b6n'] });
 export const OperationId = Type.String({ pattern: operationIdPattern, description: '1-56 characters of A-Z a-z 0-9 _ -; chosen by the client so that a retry is safe', examples: ['op-2026-11-25-0001'] });
 /** A positive amount: at most 19 digits, no sign. Zero and values beyond 2^63-1 get result codes. */
-export const PositiveAmount = Type.String({ pattern: '^[0-9]{1,19}$', description: 'Integer number of tiyn (1 KZT = 100 tiyn), as a string', examples: ['500000'] });
+export const PositiveAmount = Type.String({
+  pattern: '^(0|[1-9][0-9]{0,18})$',
+  description: 'Integer number of tiyn (1 KZT = 100 tiyn), as a string of digits without leading zeros (one text per amount, so a signed amount has one meaning)',
+  examples: ['500000'],
+});
+
+/** Actions without parameters: no body, or an empty JSON object. */
+export const NoBody = Type.Object({}, { additionalProperties: false, description: 'No body, or {}' });
+
+/** Lets an action be called without a body (curl -X POST); a JSON null or any other value is still refused. */
+export async function noBodyMeansEmpty(request: { body: unknown }): Promise<void> {
+  if (request.body === undefined) request.body = {};
+}
 export const Rfc3339Utc = Type.String({
   pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?Z$',
   description: 'RFC 3339 time in UTC (ending in Z), at most millisecond precision',

@@ -73,6 +73,8 @@ const resultStatus: Readonly<Record<ResultCode, number>> = {
   asset_code_invalid: 400,
   scale_invalid: 400,
   platform_command_in_chain: 400,
+  field_invalid: 400,
+  api_key_in_use: 409,
   name_invalid: 400,
   bic_invalid: 400,
   bic_in_use: 409,

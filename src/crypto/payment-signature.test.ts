@@ -31,16 +31,21 @@ const jsonValue = fc.letrec<{ value: unknown }>((tie) => ({
   ),
 })).value;
 
+/** Payments of the shape POST /v1/payments takes, plus arbitrary extra fields. */
 const payment = fc
-  .record({
-    id: fc.stringMatching(/^[a-z0-9-]{1,20}$/),
-    payer: fc.stringMatching(/^w:[a-z]{1,10}$/),
-    payee: fc.stringMatching(/^w:[a-z]{1,10}$/),
-    asset: fc.constant('KZT'),
-    amount: fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }).map(String),
-    sequence: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
-    reference: fc.string({ unit: 'binary', maxLength: 20 }),
-  })
+  .record(
+    {
+      id: fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/),
+      from: fc.stringMatching(/^w_[a-z2-7]{16}$/),
+      to: fc.stringMatching(/^w_[a-z2-7]{16}$/),
+      amount: fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }).map(String),
+      sequence: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      expiresAt: fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString()),
+      reference: fc.string({ unit: 'binary', maxLength: 20 }),
+      refundOf: fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/),
+    },
+    { requiredKeys: ['id', 'from', 'to', 'amount', 'sequence'] },
+  )
   .chain((base) => fc.dictionary(fc.string({ maxLength: 6 }), jsonValue, { maxKeys: 3 }).map((extra) => ({ ...extra, ...base }) as Record<string, unknown>));
 
 function signed(value: Record<string, unknown>): Record<string, unknown> {
@@ -60,24 +65,26 @@ function reorderedText(value: unknown): string {
 describe('the worked example of docs/CRYPTO.md', () => {
   const example = {
     id: 'pay-0001',
-    payer: 'w:aliya',
-    payee: 'w:nurlan',
-    asset: 'KZT',
+    from: 'w_eexs74aikzogwg6m',
+    to: 'w_snpr6mcw7ryf5hip',
     amount: '150000',
     sequence: 1,
+    expiresAt: '2026-12-31T23:59:59Z',
     reference: 'обед',
   };
-  const canonical = '{"amount":"150000","asset":"KZT","id":"pay-0001","payee":"w:nurlan","payer":"w:aliya","reference":"обед","sequence":1}';
-  const signature = '74ZeuJNrq9pVtA1FLB4OVV2O4ElyWyO_F7H2hxjIkqxC-F5HR13YQ3wSUjrOQC5M4QdXjyvlZ8LFC4tnJ560AA';
+  const canonical = '{"amount":"150000","expiresAt":"2026-12-31T23:59:59Z","from":"w_eexs74aikzogwg6m","id":"pay-0001","reference":"обед","sequence":1,"to":"w_snpr6mcw7ryf5hip"}';
+  const signature = '-Nubn0Ne0BRPyHr08hG175oxYcS67Riuu7K426NJUDh_zCcxSEId-krdqH5h1BxTsp6D02MdVsmCIc_NE1fJCg';
   const docs = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'CRYPTO.md'), 'utf8');
 
   it('has the canonical bytes, public key and signature the document shows', () => {
     expect(testPublicKey).toBe('11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo');
     expect(new TextDecoder().decode(signingBytes(example))).toBe(canonical);
+    expect(signingBytes(example).length).toBe(160);
     expect(Buffer.from(signingBytes(example)).toString('hex')).toMatch(/^7b22616d6f756e74223a22/);
     expect(signPayment(example, testSeed)).toBe(signature);
     expect(verifyPayment({ ...example, signature }, testPublicKey)).toBe(true);
-    for (const text of [canonical, signature, testPublicKey, Buffer.from(signingBytes(example)).toString('hex')]) expect(docs).toContain(text);
+    const signatureHex = Buffer.from(signature, 'base64url').toString('hex');
+    for (const text of [canonical, signature, signatureHex, testPublicKey, Buffer.from(signingBytes(example)).toString('hex'), '160 bytes']) expect(docs).toContain(text);
   });
 });
 
@@ -134,9 +141,20 @@ describe('signPayment and verifyPayment', () => {
   });
 
   it('fails on the smallest changes to the money fields', () => {
-    const document = signed({ id: 'pay-1', payer: 'w:a', payee: 'w:b', asset: 'KZT', amount: '150000', sequence: 7 });
+    const document = signed({ id: 'pay-1', from: 'w_aaaaaaaaaaaaaaaa', to: 'w_bbbbbbbbbbbbbbbb', amount: '150000', sequence: 7, expiresAt: '2026-12-31T23:59:59Z' });
     expect(verifyPayment(document, testPublicKey)).toBe(true);
-    for (const change of [{ amount: '150001' }, { amount: '1500000' }, { amount: 150000 }, { sequence: 8 }, { sequence: '7' }, { payee: 'w:c' }, { asset: 'KZt' }]) {
+    for (const change of [
+      { amount: '150001' },
+      { amount: '1500000' },
+      { amount: 150000 },
+      { sequence: 8 },
+      { sequence: '7' },
+      { to: 'w_cccccccccccccccc' },
+      { from: 'w_bbbbbbbbbbbbbbbb' },
+      { expiresAt: '2027-12-31T23:59:59Z' },
+      { expiresAt: '2026-12-31T23:59:59.000Z' },
+      { refundOf: 'pay-0' },
+    ]) {
       expect(verifyPayment({ ...document, ...change }, testPublicKey)).toBe(false);
     }
   });

@@ -44,6 +44,7 @@ export function signWebhook(secret: string, timestampSeconds: number, body: stri
 }
 
 export function isWebhookUrl(text: string): boolean {
+  if (!text.isWellFormed()) return false;
   try {
     const url = new URL(text);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '' && text.length <= 2048;

@@ -122,6 +122,7 @@ export class JournalEncoder implements JournalWriter {
   }
 
   u8(value: number): void {
+    if (!(value >= 0 && value <= 0xff && Number.isInteger(value))) throw new JournalCodecError(`not a byte: ${value}`);
     this.reserve(1);
     this.buffer[this.offset++] = value;
   }
@@ -138,6 +139,7 @@ export class JournalEncoder implements JournalWriter {
   }
 
   u32(value: number): void {
+    if (value >>> 0 !== value) throw new JournalCodecError(`not a 32-bit unsigned integer: ${value}`);
     this.reserve(4);
     const buffer = this.buffer;
     const offset = this.offset;

@@ -61,19 +61,26 @@ export type ResolveCode = (typeof resolveCodes)[number];
 export type AccountCode = (typeof accountCodes)[number];
 export type AssetCode = (typeof assetCodes)[number];
 /**
- * Codes of the two-tier platform's commands (src/platform). Payments check them in this order;
- * other platform commands use the subset that applies, in the same order.
+ * Codes of the two-tier platform's commands (src/platform). A payment returns the first code of
+ * this list that applies to it. Other platform commands follow the same order for one fault at a
+ * time, checking the command's own fields first, then the records it names, then their states and
+ * limits; for some combinations of faults (an unknown wallet with a bad key, say) the record that
+ * must be found comes first. The tests pin the answer for each combination they make.
  */
 export const platformCodes = [
   'platform_command_in_chain',
   'exists_with_different_fields',
   'id_invalid',
+  'field_invalid',
   'amount_must_be_positive',
   'amount_exceeds_maximum',
+  'reference_too_long',
+  'reference_invalid',
   'name_invalid',
   'bic_invalid',
   'bic_in_use',
   'participant_role_invalid',
+  'api_key_in_use',
   'participant_not_found',
   'bank_not_found',
   'tier_invalid',
@@ -156,6 +163,8 @@ export const resultCodeDescriptions: Readonly<Record<ResultCode, string>> = {
   account_closed: 'The account is closed; a closed account stays closed.',
   asset_code_invalid: 'The asset code must be 2 to 24 characters: an upper-case letter, then A-Z, 0-9 or "_".',
   scale_invalid: 'The scale must be an integer from 0 to 18.',
+  field_invalid: 'A field of the platform command is outside its range (a time, a status, a flag, a tier or a key digest of the wrong form).',
+  api_key_in_use: 'The digest of this API key belongs to another participant.',
   platform_command_in_chain: 'Platform commands are atomic on their own and cannot be members of a linked chain.',
   name_invalid: 'The name must be 1 to 128 characters of well-formed Unicode.',
   bic_invalid: 'The BIC must be 8 or 11 characters: 6 letters, then 2 and optionally 3 more letters or digits (ISO 9362).',

@@ -147,6 +147,8 @@ interface WalletState {
   convertIncoming: boolean;
   createdAt: number;
   closedAt: number | null;
+  /** The sweepTo of the close, to recognise a retried close. */
+  closedSweepTo: string;
   balance: bigint;
   deposit: bigint;
   /** The fields it was opened with, to recognise a retried open after later changes. */
@@ -195,6 +197,21 @@ function isText(value: string, max: number): boolean {
   for (const _ of value) if (++count > max) return false;
   return value.isWellFormed();
 }
+
+/** A free-text reference: at most 128 code points of well-formed Unicode. */
+function referenceCode(value: string): ResultCode | null {
+  if (value === '') return null;
+  if (typeof value !== 'string') return 'field_invalid';
+  if (!value.isWellFormed()) return 'reference_invalid';
+  return isText(value, referenceLengthMax) ? null : 'reference_too_long';
+}
+
+/** A time field of a journaled command: 0 (none) or milliseconds since the epoch. */
+function isTime(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+const keyHashPattern = /^[0-9a-f]{64}$/;
 
 function newDay(): DayTotals {
   return {
@@ -366,17 +383,17 @@ export class Platform implements LedgerExtension {
   }
 
   /**
-   * A wallet as of ledger time `now` (default: the last batch's time); `spentToday` counts the
-   * UTC day of `now`, so a read after midnight shows 0 before the wallet pays again.
+   * A wallet; with `now` (ledger time), `spentToday` counts the UTC day of `now`, so a read after
+   * midnight shows 0 before the wallet pays again. Without it the view depends on the journal only.
    */
-  getWallet(id: string, now = this.timestamp): Wallet | undefined {
+  getWallet(id: string, now?: number): Wallet | undefined {
     const w = this.wallets.get(id);
-    return w === undefined ? undefined : walletView(w, Math.max(now, this.timestamp));
+    return w === undefined ? undefined : walletView(w, now ?? null);
   }
 
   /** Wallets in opening order (of one bank, when given), starting after the first `after`. */
-  listWallets(bank: string | null, after: number, limit: number, now = this.timestamp): { items: Wallet[]; next: number | null } {
-    const at = Math.max(now, this.timestamp);
+  listWallets(bank: string | null, after: number, limit: number, now?: number): { items: Wallet[]; next: number | null } {
+    const at = now ?? null;
     if (bank === null) {
       const page = this.walletsInOrder.slice(after, after + limit).map((w) => walletView(w, at));
       return { items: page, next: after + limit < this.walletsInOrder.length ? after + limit : null };
@@ -595,11 +612,11 @@ export class Platform implements LedgerExtension {
   // ---- commands ---------------------------------------------------------------------------------
 
   private setTierLimits(c: SetTierLimits): CommandResult {
-    if (!Number.isInteger(c.tier) || c.tier < 0 || c.tier > 2) return reject('tier_invalid');
     for (const value of [c.holdingMax, c.perPaymentMax, c.dailyMax]) {
       const bad = isAmount(value);
       if (bad !== null) return reject(bad);
     }
+    if (!Number.isInteger(c.tier) || c.tier < 0 || c.tier > 2) return reject('tier_invalid');
     const existing = this.tierLimits.get(c.tier);
     if (existing !== undefined && existing.holdingMax === c.holdingMax && existing.perPaymentMax === c.perPaymentMax && existing.dailyMax === c.dailyMax) {
       return okExisted;
@@ -615,14 +632,16 @@ export class Platform implements LedgerExtension {
       return same ? okExisted : reject('exists_with_different_fields');
     }
     if (!isParticipantId(c.id)) return reject('id_invalid');
+    if (!keyHashPattern.test(c.keyHash)) return reject('field_invalid');
     if (c.name.length === 0 || !isText(c.name, nameLengthMax)) return reject('name_invalid');
-    if (!participantRoles.includes(c.role) || !/^[0-9a-f]{64}$/.test(c.keyHash) || this.byKeyHash.has(c.keyHash)) {
-      return reject('participant_role_invalid');
-    }
-    let bank: string | null = null;
     if (c.role === 'bank') {
       if (!isBic(c.bic)) return reject('bic_invalid');
       if (this.bics.has(c.bic)) return reject('bic_in_use');
+    }
+    if (!participantRoles.includes(c.role)) return reject('participant_role_invalid');
+    if (this.byKeyHash.has(c.keyHash)) return reject('api_key_in_use');
+    let bank: string | null = null;
+    if (c.role === 'bank') {
       if (c.wallet !== '') return reject('participant_role_invalid');
       bank = c.id;
       const asset = bankMoneyAsset(c.bic);
@@ -683,9 +702,9 @@ export class Platform implements LedgerExtension {
   }
 
   private setParticipantStatus(c: SetParticipantStatus): CommandResult {
+    if (c.status !== 'active' && c.status !== 'suspended') return reject('field_invalid');
     const p = this.participants.get(c.id);
     if (p === undefined) return reject('participant_not_found');
-    if (c.status !== 'active' && c.status !== 'suspended') return reject('participant_role_invalid');
     if (p.status === c.status) return okExisted;
     p.status = c.status;
     if (p.role === 'bank') this.event(p.id, c.status === 'suspended' ? 'bank.suspended' : 'bank.reinstated');
@@ -693,11 +712,11 @@ export class Platform implements LedgerExtension {
   }
 
   private setParticipantKey(c: SetParticipantKey): CommandResult {
+    if (!keyHashPattern.test(c.keyHash)) return reject('field_invalid');
     const p = this.participants.get(c.id);
     if (p === undefined) return reject('participant_not_found');
-    if (!/^[0-9a-f]{64}$/.test(c.keyHash)) return reject('participant_role_invalid');
     if (p.keyHash === c.keyHash) return okExisted;
-    if (this.byKeyHash.has(c.keyHash)) return reject('exists_with_different_fields');
+    if (this.byKeyHash.has(c.keyHash)) return reject('api_key_in_use');
     this.byKeyHash.delete(p.keyHash);
     p.keyHash = c.keyHash;
     p.keyVersion++;
@@ -706,9 +725,10 @@ export class Platform implements LedgerExtension {
   }
 
   private setIssuanceCap(c: SetIssuanceCap): CommandResult {
+    if (c.cap < -1n || c.cap === 0n) return reject('field_invalid');
+    if (c.cap > amountMax) return reject('amount_exceeds_maximum');
     const bank = this.banks.get(c.bank);
     if (bank === undefined) return reject('bank_not_found');
-    if (c.cap < -1n || c.cap > amountMax) return reject('amount_exceeds_maximum');
     const cap = c.cap === -1n ? null : c.cap;
     if (bank.issuanceCap === cap) return okExisted;
     bank.issuanceCap = cap;
@@ -773,11 +793,13 @@ export class Platform implements LedgerExtension {
       return same ? okExisted : reject('wallet_already_exists');
     }
     if (!isWalletId(c.id)) return reject('id_invalid');
-    const bankCheck = this.activeBank(c.bank);
-    if (typeof bankCheck === 'string') return reject(bankCheck);
-    if (!this.tierLimits.has(c.tier)) return reject('tier_invalid');
+    if (typeof c.convertIncoming !== 'boolean') return reject('field_invalid');
+    if (!this.banks.has(c.bank)) return reject('bank_not_found');
+    if (!Number.isInteger(c.tier) || !this.tierLimits.has(c.tier)) return reject('tier_invalid');
     if (!walletKinds.includes(c.walletKind)) return reject('wallet_kind_invalid');
     if (!this.validPublicKey(c.publicKey)) return reject('public_key_invalid');
+    const bankCheck = this.activeBank(c.bank);
+    if (typeof bankCheck === 'string') return reject(bankCheck);
     const bank = bankCheck.state;
     for (const step of [
       { kind: 'create_account', id: walletAccount(c.id), asset: cbdcAsset, allowNegative: false, maxBalance: null },
@@ -802,6 +824,7 @@ export class Platform implements LedgerExtension {
       convertIncoming: c.convertIncoming,
       createdAt: this.timestamp,
       closedAt: null,
+      closedSweepTo: '',
       balance: 0n,
       deposit: 0n,
       openedWith: { publicKey: c.publicKey, tier: c.tier, convertIncoming: c.convertIncoming },
@@ -815,12 +838,14 @@ export class Platform implements LedgerExtension {
   }
 
   private setWalletStatus(c: SetWalletStatus): CommandResult {
+    if (c.status !== 'active' && c.status !== 'frozen') return reject('field_invalid');
+    const badReason = referenceCode(c.reason);
+    if (badReason !== null) return reject(badReason);
     const wallet = this.wallets.get(c.id);
     if (wallet === undefined) return reject('wallet_not_found');
+    if (c.actor !== 'operator' && c.actor !== wallet.bank) return reject('participant_role_invalid');
     if (wallet.status === 'closed') return reject('wallet_closed');
     if (wallet.status === c.status) return okExisted;
-    if (!isText(c.reason, referenceLengthMax)) return reject('reference_too_long');
-    if (c.actor !== 'operator' && c.actor !== wallet.bank) return reject('participant_role_invalid');
     if (wallet.frozenBy === 'operator' && c.actor !== 'operator') return reject('frozen_by_central_bank');
     const result = this.execute({ kind: 'set_account_status', id: walletAccount(c.id), status: c.status });
     if (!result.ok) return result;
@@ -832,11 +857,12 @@ export class Platform implements LedgerExtension {
   }
 
   private setWalletKey(c: SetWalletKey): CommandResult {
+    if (c.reason !== 'rotation' && c.reason !== 'recovery') return reject('field_invalid');
     const wallet = this.wallets.get(c.id);
     if (wallet === undefined) return reject('wallet_not_found');
+    if (!this.validPublicKey(c.publicKey)) return reject('public_key_invalid');
     if (wallet.status === 'closed') return reject('wallet_closed');
     if (wallet.frozenBy === 'operator') return reject('frozen_by_central_bank');
-    if (!this.validPublicKey(c.publicKey)) return reject('public_key_invalid');
     if (wallet.publicKey === c.publicKey) return okExisted;
     wallet.publicKey = c.publicKey;
     wallet.keyVersion++;
@@ -847,8 +873,8 @@ export class Platform implements LedgerExtension {
   private setWalletTier(c: SetWalletTier): CommandResult {
     const wallet = this.wallets.get(c.id);
     if (wallet === undefined) return reject('wallet_not_found');
+    if (!Number.isInteger(c.tier) || !this.tierLimits.has(c.tier)) return reject('tier_invalid');
     if (wallet.status === 'closed') return reject('wallet_closed');
-    if (!this.tierLimits.has(c.tier)) return reject('tier_invalid');
     if (wallet.tier === c.tier) return okExisted;
     wallet.tier = c.tier;
     this.event(wallet.bank, 'wallet.tier_changed', { wallet: c.id, detail: `tier ${c.tier}` });
@@ -856,6 +882,7 @@ export class Platform implements LedgerExtension {
   }
 
   private setWalletConversion(c: SetWalletConversion): CommandResult {
+    if (typeof c.convertIncoming !== 'boolean') return reject('field_invalid');
     const wallet = this.wallets.get(c.id);
     if (wallet === undefined) return reject('wallet_not_found');
     if (wallet.status === 'closed') return reject('wallet_closed');
@@ -868,15 +895,18 @@ export class Platform implements LedgerExtension {
   private closeWallet(c: CloseWallet): CommandResult {
     const wallet = this.wallets.get(c.id);
     if (wallet === undefined) return reject('wallet_not_found');
-    if (wallet.status === 'closed') return c.sweepTo === '' ? okExisted : reject('wallet_closed');
+    if (wallet.status === 'closed') return wallet.closedSweepTo === c.sweepTo ? okExisted : reject('exists_with_different_fields');
     if (wallet.frozenBy === 'operator') return reject('frozen_by_central_bank');
+    if (this.participants.get(wallet.bank)!.status !== 'active') return reject('bank_suspended');
     let target: WalletState | null = null;
     if (c.sweepTo !== '') {
+      // A frozen wallet's balance may only go back to the holder's own bank account.
+      if (wallet.status === 'frozen') return reject('wallet_frozen');
       target = this.wallets.get(c.sweepTo) ?? null;
       if (target === null || target === wallet || target.status !== 'active') return reject('sweep_target_invalid');
       if (this.participants.get(target.bank)!.status !== 'active') return reject('payee_bank_suspended');
       const limits = this.tierLimits.get(target.tier)!;
-      if (target.balance + wallet.balance > limits.holdingMax) return reject('holding_limit_exceeded');
+      if (wallet.balance > 0n && target.balance + wallet.balance > limits.holdingMax) return reject('holding_limit_exceeded');
     }
     const account = walletAccount(c.id);
     const amount = wallet.balance;
@@ -900,6 +930,7 @@ export class Platform implements LedgerExtension {
     if (!result.ok) return result;
     wallet.status = 'closed';
     wallet.frozenBy = null;
+    wallet.closedSweepTo = c.sweepTo;
     wallet.closedAt = this.timestamp;
     wallet.balance = 0n;
     bank.walletHoldings -= amount;
@@ -928,6 +959,8 @@ export class Platform implements LedgerExtension {
     if (bad !== null) return reject(bad);
     const wallet = this.wallets.get(c.wallet);
     if (wallet === undefined) return reject('wallet_not_found');
+    const movesWallet = c.kind === 'x.fund' || c.kind === 'x.defund';
+    if (movesWallet && wallet.status !== 'active') return reject(wallet.status === 'frozen' ? 'wallet_frozen' : 'wallet_closed');
     const bankCheck = this.activeBank(wallet.bank);
     if (typeof bankCheck === 'string') return reject(bankCheck);
     const bank = bankCheck.state;
@@ -938,10 +971,9 @@ export class Platform implements LedgerExtension {
     let result: CommandResult;
     switch (c.kind) {
       case 'x.fund': {
-        if (wallet.status !== 'active') return reject(wallet.status === 'frozen' ? 'wallet_frozen' : 'wallet_closed');
         if (wallet.balance + c.amount > this.tierLimits.get(wallet.tier)!.holdingMax) return reject('holding_limit_exceeded');
-        if (wallet.deposit < c.amount) return reject('insufficient_deposit');
         if (this.balance(float) < c.amount) return reject('insufficient_float');
+        if (wallet.deposit < c.amount) return reject('insufficient_deposit');
         result = this.transfer(`fund:${c.id}:d`, dep, money, c.amount, transferCodes.fund);
         if (!result.ok) return result;
         result = this.transfer(`fund:${c.id}`, float, w, c.amount, transferCodes.fund);
@@ -955,7 +987,6 @@ export class Platform implements LedgerExtension {
         break;
       }
       case 'x.defund': {
-        if (wallet.status !== 'active') return reject(wallet.status === 'frozen' ? 'wallet_frozen' : 'wallet_closed');
         if (wallet.balance < c.amount) return reject('insufficient_funds');
         result = this.transfer(`defund:${c.id}`, w, float, c.amount, transferCodes.defund);
         if (!result.ok) return result;
@@ -999,11 +1030,14 @@ export class Platform implements LedgerExtension {
       return same ? okExisted : reject('exists_with_different_fields');
     }
     if (!isOperationId(c.id)) return reject('id_invalid');
+    if (!isTime(c.expiresAt)) return reject('field_invalid');
     const bad = isAmount(c.amount);
     if (bad !== null) return reject(bad);
-    if (!isText(c.reference, referenceLengthMax)) return reject('reference_too_long');
+    const badReference = referenceCode(c.reference);
+    if (badReference !== null) return reject(badReference);
     const wallet = this.wallets.get(c.wallet);
     if (wallet === undefined) return reject('wallet_not_found');
+    if (c.expiresAt !== 0 && c.expiresAt < this.timestamp) return reject('payment_request_expired');
     if (wallet.status !== 'active') return reject(wallet.status === 'frozen' ? 'wallet_frozen' : 'wallet_closed');
     this.requests.set(c.id, {
       id: c.id,
@@ -1015,7 +1049,7 @@ export class Platform implements LedgerExtension {
       paidBy: null,
       createdAt: this.timestamp,
     });
-    this.event(wallet.bank, 'payment_request.created', { wallet: c.wallet, amount: c.amount, payment: c.id });
+    this.event(wallet.bank, 'payment_request.created', { wallet: c.wallet, amount: c.amount, detail: c.id });
     return okNew;
   }
 
@@ -1034,9 +1068,13 @@ export class Platform implements LedgerExtension {
       return same ? okExisted : reject('exists_with_different_fields');
     }
     if (!isOperationId(c.id)) return reject('id_invalid');
+    if (!isTime(c.expiresAt) || !Number.isInteger(c.keyVersion) || c.keyVersion < 1 || c.keyVersion > 0xffffffff) return reject('field_invalid');
     const bad = isAmount(c.amount);
     if (bad !== null) return reject(bad);
-    if (c.reference !== '' && !isText(c.reference, referenceLengthMax)) return reject('reference_too_long');
+    if (c.reference !== '') {
+      const badReference = referenceCode(c.reference);
+      if (badReference !== null) return reject(badReference);
+    }
     const from = this.wallets.get(c.from);
     if (from === undefined) return reject('wallet_not_found');
     if (c.to === c.from) return reject('payee_is_payer');
@@ -1160,8 +1198,13 @@ function participantView(p: ParticipantState): Participant {
   };
 }
 
-function walletView(w: WalletState, now: number): Wallet {
-  const today = Math.floor(now / dayMs);
+/**
+ * With `now`, `day` is the UTC day of `now` and `spentToday` what was paid out on it; without,
+ * they are the day of the last payment out and what was paid out on that day (a view that depends
+ * on the journal alone).
+ */
+function walletView(w: WalletState, now: number | null): Wallet {
+  const today = now === null ? w.day : Math.floor(now / dayMs);
   return {
     id: w.id,
     bank: w.bank,

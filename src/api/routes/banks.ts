@@ -13,6 +13,8 @@ import type { Role } from '../auth.ts';
 import { parsePage, sendPageProblem } from '../pagination.ts';
 import {
   BankView,
+  NoBody,
+  noBodyMeansEmpty,
   OperationId,
   ParticipantId,
   ParticipantView,
@@ -102,7 +104,7 @@ export const bankRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; platf
       const result = await submitOne(sequencer, reply, { kind: 'x.top_up_reserves', id, bank: request.params.id, amount: BigInt(request.body.amount) });
       if (result === null) return reply;
       const bank = bankJson(platform.getBank(request.params.id)!, sequencer);
-      return reply.code(result.existed ? 200 : 201).send({ id, bank: bank.id, amount: request.body.amount, reserves: bank.reserves, cbdcFloat: bank.cbdcFloat, issued: bank.issued });
+      return reply.code(result.existed ? 200 : 201).send({ id, bank: bank.id, amount: BigInt(request.body.amount).toString(), reserves: bank.reserves, cbdcFloat: bank.cbdcFloat, issued: bank.issued });
     },
   );
 
@@ -138,8 +140,10 @@ export const bankRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; platf
             description: 'A suspended participant\'s API key is refused; a suspended bank cannot issue, redeem, fund or open wallets, and its wallets can neither pay nor be paid.',
             tags: ['participants'],
             params: IdParams,
+            body: NoBody,
             response: { 200: ParticipantView, ...problems },
           },
+          preValidation: noBodyMeansEmpty,
         },
         async (request, reply) => {
           const participant = platform.getParticipant(request.params.id);
@@ -229,8 +233,10 @@ export const bankRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; platf
         summary: "Issue a new API key for a participant (the old one stops working); a bank may renew its own and its merchants' keys",
         tags: ['participants'],
         params: IdParams,
+        body: NoBody,
         response: { 201: KeyResponse, ...problems },
       },
+      preValidation: noBodyMeansEmpty,
     },
     async (request, reply) => {
       const principal = request.principal!;
@@ -259,7 +265,7 @@ export const bankRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; platf
         const result = await submitOne(sequencer, reply, { kind, id, bank: bankId, amount: BigInt(request.body.amount) });
         if (result === null) return reply;
         const bank = bankJson(platform.getBank(bankId)!, sequencer);
-        return reply.code(result.existed ? 200 : 201).send({ id, bank: bankId, amount: request.body.amount, reserves: bank.reserves, cbdcFloat: bank.cbdcFloat, issued: bank.issued });
+        return reply.code(result.existed ? 200 : 201).send({ id, bank: bankId, amount: BigInt(request.body.amount).toString(), reserves: bank.reserves, cbdcFloat: bank.cbdcFloat, issued: bank.issued });
       },
     );
   }

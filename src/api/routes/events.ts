@@ -11,7 +11,7 @@ import { pageLimitMax } from '../../limits.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { PlatformEvent } from '../../platform/types.ts';
 import type { Principal } from '../auth.ts';
-import { EventView, ParticipantId, eventJson, problems } from '../platform-views.ts';
+import { EventView, NoBody, ParticipantId, eventJson, noBodyMeansEmpty, problems } from '../platform-views.ts';
 import { sendProblem } from '../problem.ts';
 import { Amount } from '../schemas.ts';
 
@@ -200,7 +200,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; hub: E
 
   app.delete(
     '/v1/webhook',
-    { config: { roles: ['bank'] }, schema: { summary: "Remove the bank's webhook", tags: ['events'], response: { 204: Type.Null(), ...problems } } },
+    { config: { roles: ['bank'] }, schema: { summary: "Remove the bank's webhook", tags: ['events'], body: NoBody, response: { 204: Type.Null(), ...problems } }, preValidation: noBodyMeansEmpty },
     async (request, reply) => {
       if (!webhooks.remove(request.principal!.id)) return sendProblem(reply, 'webhook_not_found');
       return reply.code(204).send(null);

@@ -13,7 +13,7 @@ import type { Platform } from '../../platform/platform.ts';
 import type { PlatformCommand, Wallet } from '../../platform/types.ts';
 import type { Principal } from '../auth.ts';
 import { parsePage, sendPageProblem, transferPage } from '../pagination.ts';
-import { OperationId, PositiveAmount, WalletId, WalletView, mayManageWallet, mayReadWallet, problems, submitOne, walletJson } from '../platform-views.ts';
+import { OperationId, PositiveAmount, noBodyMeansEmpty, WalletId, WalletView, mayManageWallet, mayReadWallet, problems, submitOne, walletJson } from '../platform-views.ts';
 import { sendProblem } from '../problem.ts';
 import { PageQuery, TransferPage } from '../schemas.ts';
 
@@ -147,9 +147,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; pla
         config: { roles: options.allowOperator === true ? ['bank', 'operator'] : ['bank'] },
         schema: { summary, ...(options.description === undefined ? {} : { description: options.description }), tags: ['wallets'], params: IdParams, body, response: { 200: WalletView, ...problems } },
         // Endpoints whose fields are all optional may be called without a body.
-        preValidation: async (request) => {
-          if (request.body === undefined || request.body === null) request.body = {};
-        },
+        preValidation: noBodyMeansEmpty,
       },
       async (request, reply) => {
         const principal = request.principal!;
@@ -157,6 +155,8 @@ export const walletRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; pla
         if (wallet === undefined) return sendProblem(reply, 'wallet_not_found');
         const result = await submitOne(sequencer, reply, toCommand(wallet, (request.body ?? {}) as B, principal));
         if (result === null) return reply;
+        // A repeat (the same operation id, or a state the wallet is already in) changed nothing.
+        if (result.existed) reply.header('idempotent-replayed', 'true');
         return walletJson(platform.getWallet(wallet.id)!, platform, sequencer);
       },
     );
