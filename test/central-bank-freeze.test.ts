@@ -91,3 +91,36 @@ describe('a suspended bank', () => {
     expect((await server.call('GET', `/v1/wallets/${shop.id}`, undefined, merchantKey)).status).toBe(200);
   });
 });
+
+describe('a central-bank freeze on a wallet its bank froze already', () => {
+  it('is recorded and binds the bank all the same', async () => {
+    const holder = await openWallet(server, bankKey, { fund: 10_000n });
+    expect((await server.call('POST', `/v1/wallets/${holder.id}/freeze`, { reason: 'fraud check' }, bankKey)).status).toBe(200);
+    const ordered = await server.call('POST', `/v1/wallets/${holder.id}/freeze`, { reason: 'court order 43' });
+    expect(ordered.status).toBe(200);
+    expect(ordered.headers.get('idempotent-replayed')).toBeNull();
+    const refused = await server.call<{ code: string }>('POST', `/v1/wallets/${holder.id}/unfreeze`, {}, bankKey);
+    expect(refused.status).toBe(409);
+    expect(refused.json.code).toBe('frozen_by_central_bank');
+    expect((await server.call<{ code: string }>('POST', `/v1/wallets/${holder.id}/close`, {}, bankKey)).json.code).toBe('frozen_by_central_bank');
+    const events = await server.call<{ events: { type: string; wallet: string; detail: string | null }[] }>('GET', '/v1/events?limit=1000', undefined, bankKey);
+    expect(events.json.events.filter((e) => e.wallet === holder.id && e.type === 'wallet.frozen').map((e) => e.detail)).toEqual(['fraud check', 'by operator: court order 43']);
+    // A second operator freeze changes nothing.
+    expect((await server.call('POST', `/v1/wallets/${holder.id}/freeze`, {})).headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('cannot be imitated by a participant called operator: the id is reserved', async () => {
+    const refused = await server.call<{ code: string }>('POST', '/v1/banks', { id: 'operator', name: 'Impostor', bic: 'IMPSKZKA' });
+    expect(refused.status).toBe(400);
+    expect(refused.json.code).toBe('id_invalid');
+  });
+
+  it('accepts operation ids of the full documented length (56 characters) for every money operation', async () => {
+    const holder = await openWallet(server, bankKey, { fund: 10_000n });
+    for (const path of ['bank-account/credit', 'fund', 'defund', 'bank-account/debit']) {
+      const id = `${path.replace('/', '-')}-`.padEnd(56, 'x');
+      const response = await server.call('POST', `/v1/wallets/${holder.id}/${path}`, { id, amount: '100' }, bankKey);
+      expect(response.status, path).toBe(200);
+    }
+  });
+});

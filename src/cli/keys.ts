@@ -24,8 +24,9 @@ export function readKeyFile(path: string): { publicKey: Uint8Array; seed: Uint8A
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new Error(`${path}: not a key file (${error instanceof Error ? error.message : String(error)})`);
+  } catch {
+    // Not the parser's message: it quotes the start of the file, which may be a key.
+    throw new Error(`${path}: not a JSON key file made by tengri keygen`);
   }
   const privateKey = (parsed as { privateKey?: unknown }).privateKey;
   if (typeof privateKey !== 'string') throw new Error(`${path}: no privateKey`);

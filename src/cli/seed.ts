@@ -10,7 +10,7 @@
  * `<data>/pilot-credentials.json` (mode 0600). Never seed a ledger that holds real money.
  */
 import { createHash } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { encodeBase64url } from '../crypto/base64url.ts';
 import { keyPairFromSeed } from '../crypto/ed25519.ts';
 import type { Sequencer } from '../engine/sequencer.ts';
@@ -147,7 +147,11 @@ export async function seedPilot(sequencer: Sequencer, platform: Platform, creden
   // The credentials are written first and the whole network is one request, so one journal
   // batch: a crash leaves either no network (and a credentials file the next seeding replaces)
   // or all of it with its credentials.
-  writeFileSync(credentialsPath, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  // A new file with mode 0600 from the start, then renamed over any leftover of an earlier attempt.
+  const temporary = `${credentialsPath}.${process.pid}.tmp`;
+  rmSync(temporary, { force: true });
+  writeFileSync(temporary, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  renameSync(temporary, credentialsPath);
   const commands = [...setup, ...wallets, ...actors, ...money, ...payments];
   let results;
   try {

@@ -59,6 +59,8 @@ interface Worker {
   lastError: string | null;
   nextAttemptAt: number | null;
   timer: NodeJS.Timeout | null;
+  /** Events that fell out of the kept window before they could be delivered. */
+  gap: string | null;
 }
 
 export class WebhookDispatcher {
@@ -92,8 +94,17 @@ export class WebhookDispatcher {
     // Start after the events already committed: a new endpoint receives what happens from now on
     // (earlier events are in GET /v1/events).
     const registration: WebhookRegistration = { url, secret, delivered: this.hub.committed(bank), createdAt: new Date().toISOString() };
+    // Saved before it takes effect: if the file cannot be written, the bank gets an error and the
+    // old registration stays as it was.
+    const previous = this.registrations.get(bank);
     this.registrations.set(bank, registration);
-    this.save();
+    try {
+      this.save();
+    } catch (error) {
+      if (previous === undefined) this.registrations.delete(bank);
+      else this.registrations.set(bank, previous);
+      throw error;
+    }
     const worker = this.workers.get(bank);
     if (worker !== undefined) {
       // The new endpoint starts afresh: no failures, no backoff left over from the old one.
@@ -134,7 +145,7 @@ export class WebhookDispatcher {
       delivered: registration.delivered,
       pending: Math.max(0, this.hub.committed(bank) - registration.delivered),
       failures: worker?.failures ?? 0,
-      lastError: worker?.lastError ?? null,
+      lastError: worker?.lastError ?? worker?.gap ?? null,
       nextAttemptAt: worker?.nextAttemptAt === null || worker?.nextAttemptAt === undefined ? null : new Date(worker.nextAttemptAt).toISOString(),
     };
   }
@@ -156,7 +167,12 @@ export class WebhookDispatcher {
     if (this.saveTimer !== null || this.file === null) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
-      this.save();
+      try {
+        this.save();
+      } catch (error) {
+        // Delivery goes on; after a restart some events are delivered again (at least once).
+        this.log?.error({ err: error }, 'could not save webhook delivery progress');
+      }
     }, 500);
     this.saveTimer.unref();
   }
@@ -171,7 +187,7 @@ export class WebhookDispatcher {
   private kick(bank: string): void {
     let worker = this.workers.get(bank);
     if (worker === undefined) {
-      worker = { running: false, failures: 0, lastError: null, nextAttemptAt: null, timer: null };
+      worker = { running: false, failures: 0, lastError: null, nextAttemptAt: null, timer: null, gap: null };
       this.workers.set(bank, worker);
     }
     if (worker.running || worker.timer !== null || this.closed) return;
@@ -185,9 +201,17 @@ export class WebhookDispatcher {
     for (;;) {
       const registration = this.registrations.get(bank);
       if (registration === undefined || this.closed) return;
-      const { events } = this.platform.bankEvents(bank, registration.delivered, 1, this.hub.committed(bank));
+      const { events, firstKept } = this.platform.bankEvents(bank, registration.delivered, 1, this.hub.committed(bank));
       const event = events[0];
       if (event === undefined) return;
+      if (registration.delivered + 1 < firstKept) {
+        // The receiver was away longer than the kept events reach: say so, then go on from the
+        // oldest kept event (GET /v1/events shows firstAvailable too).
+        const missed = firstKept - registration.delivered - 1;
+        worker.gap = `events ${registration.delivered + 1} to ${firstKept - 1} were no longer kept and were not delivered`;
+        this.log?.error({ bank, missed }, 'webhook receiver missed events that are no longer kept');
+        registration.delivered = firstKept - 1;
+      }
       const body = JSON.stringify(eventJson(event));
       const t = Math.floor(Date.now() / 1000);
       let error: string | null = null;
@@ -201,8 +225,11 @@ export class WebhookDispatcher {
           },
           body,
           signal: AbortSignal.timeout(timeoutMs),
+          // A redirect would re-send the signed event to another host.
+          redirect: 'manual',
         });
-        await response.arrayBuffer().catch(() => undefined);
+        // The answer's body is not needed, and a receiver must not be able to stream one without end.
+        await response.body?.cancel().catch(() => undefined);
         if (response.status < 200 || response.status > 299) error = `HTTP ${response.status}`;
       } catch (caught) {
         error = caught instanceof Error ? caught.message : String(caught);

@@ -23,7 +23,7 @@ export const bankMoneyAsset = (bic: string): string => `KZT_${bic}`;
 /** Account ids the raw ledger API may not create or move money on. */
 export const managedAccountPrefixes = ['w:', 'dep:', 'bank:', 'cb:reserves'] as const;
 /** Transfer ids derived by platform commands. */
-export const managedTransferPrefixes = ['res:', 'iss:', 'red:', 'fund:', 'defund:', 'cr:', 'dr:', 'pay:', 'close:'] as const;
+export const managedTransferPrefixes = ['res:', 'iss:', 'red:', 'fund:', 'def:', 'cr:', 'dr:', 'pay:', 'close:'] as const;
 
 export function isManagedAccount(id: string): boolean {
   for (const prefix of managedAccountPrefixes) if (id.startsWith(prefix)) return true;
@@ -48,7 +48,8 @@ const walletId = new RegExp(walletIdPattern);
 const operationId = new RegExp(operationIdPattern);
 const bic = new RegExp(bicPattern);
 
-export const isParticipantId = (value: string): boolean => participantId.test(value);
+/** `operator` names the central bank's operator in audit records, so no participant may take it. */
+export const isParticipantId = (value: string): boolean => participantId.test(value) && value !== 'operator';
 export const isWalletId = (value: string): boolean => walletId.test(value);
 export const isOperationId = (value: string): boolean => operationId.test(value);
 export const isBic = (value: string): boolean => bic.test(value);

@@ -858,8 +858,8 @@ describe('funding, defunding and the holder’s bank account', () => {
     expect(w.ledger.getTransfer('fund:op')).toMatchObject({ debit: 'bank:alpha:cbdc', credit: 'w:bob', amount: 3000n, code: 10 });
     expect([w.balance('w:bob'), w.balance('dep:bob'), w.balance('bank:alpha:cbdc')]).toEqual([3000n, 2000n, float - 3000n]);
     expect(w.one(defund('op', 'bob', 1000n))).toEqual(ok);
-    expect(w.ledger.getTransfer('defund:op')).toMatchObject({ debit: 'w:bob', credit: 'bank:alpha:cbdc', amount: 1000n, code: 11 });
-    expect(w.ledger.getTransfer('defund:op:d')).toMatchObject({ debit: 'bank:alpha:money', credit: 'dep:bob', amount: 1000n, code: 11 });
+    expect(w.ledger.getTransfer('def:op')).toMatchObject({ debit: 'w:bob', credit: 'bank:alpha:cbdc', amount: 1000n, code: 11 });
+    expect(w.ledger.getTransfer('def:op:d')).toMatchObject({ debit: 'bank:alpha:money', credit: 'dep:bob', amount: 1000n, code: 11 });
     expect(w.one(debit('op', 'bob', 3000n))).toEqual(ok);
     expect(w.ledger.getTransfer('dr:op')).toMatchObject({ debit: 'dep:bob', credit: 'bank:alpha:money', amount: 3000n, code: 13 });
     expect([w.balance('w:bob'), w.balance('dep:bob')]).toEqual([2000n, 0n]);

@@ -845,10 +845,15 @@ export class Platform implements LedgerExtension {
     if (wallet === undefined) return reject('wallet_not_found');
     if (c.actor !== 'operator' && c.actor !== wallet.bank) return reject('participant_role_invalid');
     if (wallet.status === 'closed') return reject('wallet_closed');
-    if (wallet.status === c.status) return okExisted;
+    // A central-bank freeze on a wallet its bank froze already is a new fact: it is journaled and
+    // from then on only the operator lifts the freeze.
+    const escalates = c.status === 'frozen' && c.actor === 'operator' && wallet.frozenBy !== 'operator';
+    if (wallet.status === c.status && !escalates) return okExisted;
     if (wallet.frozenBy === 'operator' && c.actor !== 'operator') return reject('frozen_by_central_bank');
-    const result = this.execute({ kind: 'set_account_status', id: walletAccount(c.id), status: c.status });
-    if (!result.ok) return result;
+    if (!escalates) {
+      const result = this.execute({ kind: 'set_account_status', id: walletAccount(c.id), status: c.status });
+      if (!result.ok) return result;
+    }
     wallet.status = c.status;
     wallet.frozenBy = c.status === 'frozen' ? c.actor : null;
     const detail = c.actor === wallet.bank ? c.reason : `by ${c.actor}${c.reason === '' ? '' : `: ${c.reason}`}`;
@@ -988,9 +993,9 @@ export class Platform implements LedgerExtension {
       }
       case 'x.defund': {
         if (wallet.balance < c.amount) return reject('insufficient_funds');
-        result = this.transfer(`defund:${c.id}`, w, float, c.amount, transferCodes.defund);
+        result = this.transfer(`def:${c.id}`, w, float, c.amount, transferCodes.defund);
         if (!result.ok) return result;
-        result = this.transfer(`defund:${c.id}:d`, money, dep, c.amount, transferCodes.defund);
+        result = this.transfer(`def:${c.id}:d`, money, dep, c.amount, transferCodes.defund);
         if (!result.ok) return result;
         wallet.balance -= c.amount;
         wallet.deposit += c.amount;

@@ -16,6 +16,13 @@ import { sendProblem } from '../problem.ts';
 import { Amount } from '../schemas.ts';
 
 const streamBufferMax = 8 * 1024 * 1024;
+/** Events written per catch-up step, and the unsent bytes at which catch-up waits for the reader. */
+const catchUpChunk = 500;
+const catchUpBufferMax = 1024 * 1024;
+/** Live events held while a stream catches up; beyond it the stream ends and the reader resumes. */
+const waitingMax = 100_000;
+/** Open streams per caller (participant, or the operator). */
+const streamsPerCallerMax = 8;
 const heartbeatMs = 15_000;
 const dayMs = 86_400_000;
 
@@ -57,6 +64,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; hub: E
 
   /** Open event streams, ended when the server closes (otherwise they would hold it open). */
   const streams = new Set<() => void>();
+  const openStreams = new Map<string, number>();
   app.addHook('preClose', async () => {
     for (const stop of [...streams]) stop();
   });
@@ -122,41 +130,76 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; hub: E
         const now = platform.getParticipant(participant.id);
         return now !== undefined && now.status === 'active' && now.keyVersion === participant.keyVersion;
       };
+      const caller = principal.id;
+      if ((openStreams.get(caller) ?? 0) >= streamsPerCallerMax) return sendProblem(reply, 'too_many_streams');
+      openStreams.set(caller, (openStreams.get(caller) ?? 0) + 1);
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       raw.write(': tengri events\n\n');
       let closed = false;
-      const send = (event: PlatformEvent): void => {
+      let unsubscribe: (() => void) | null = null;
+      let heartbeat: NodeJS.Timeout | null = null;
+      const stop = (): void => {
+        if (closed) return;
+        closed = true;
+        streams.delete(stop);
+        openStreams.set(caller, (openStreams.get(caller) ?? 1) - 1);
+        unsubscribe?.();
+        if (heartbeat !== null) clearInterval(heartbeat);
+        raw.end();
+      };
+      streams.add(stop);
+      raw.on('close', stop);
+      request.raw.on('close', stop);
+      const write = (event: PlatformEvent): void => {
         if (closed || event.seq <= after) return;
         if (!stillAuthorised()) return stop();
         after = event.seq;
         raw.write(`id: ${event.bank}:${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(eventJson(event))}\n\n`);
-        // A reader that does not keep up is cut off rather than buffered without bound; it
-        // reconnects with Last-Event-ID and catches up from the kept events.
-        if (raw.writableLength > streamBufferMax) stop();
       };
-      // Catch up and subscribe in one synchronous step, so no event falls between the two.
-      const committed = hub.committed(bank);
-      while (!closed) {
-        const { events } = platform.bankEvents(bank, after, 1000, committed);
-        if (events.length === 0) break;
-        for (const event of events) send(event);
-      }
-      const unsubscribe = hub.subscribe(bank, send);
-      const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), heartbeatMs);
-      heartbeat.unref();
-      streams.add(stop);
-      function stop(): void {
+      // Live events that arrive while the stream catches up wait here (bounded), so none falls
+      // between the catch-up and the live part.
+      let live = false;
+      const waiting: PlatformEvent[] = [];
+      unsubscribe = hub.subscribe(bank, (event) => {
         if (closed) return;
-        closed = true;
-        streams.delete(stop);
-        unsubscribe();
-        clearInterval(heartbeat);
-        raw.end();
+        if (live) {
+          write(event);
+          // A reader that does not keep up is cut off rather than buffered without bound; it
+          // reconnects with Last-Event-ID and catches up from the kept events.
+          if (raw.writableLength > streamBufferMax) stop();
+        } else if (waiting.push(event) > waitingMax) {
+          stop();
+        }
+      });
+      // Catch up in chunks, waiting for the socket to drain, so a long backlog neither blocks the
+      // event loop (which the sequencer shares) nor piles up in memory.
+      const upTo = hub.committed(bank);
+      while (!closed && after < upTo) {
+        const { events } = platform.bankEvents(bank, after, catchUpChunk, upTo);
+        if (events.length === 0) break;
+        for (const event of events) write(event);
+        if (raw.writableLength > catchUpBufferMax) await new Promise<void>((resume) => {
+          const done = (): void => {
+            raw.off('drain', done);
+            raw.off('close', done);
+            resume();
+          };
+          raw.on('drain', done);
+          raw.on('close', done);
+        });
+        else await new Promise<void>((resume) => setImmediate(resume));
       }
-      raw.on('close', stop);
-      request.raw.on('close', stop);
+      for (const event of waiting) write(event);
+      waiting.length = 0;
+      live = true;
+      if (!closed) {
+        heartbeat = setInterval(() => {
+          if (raw.writableLength < streamBufferMax) raw.write(': keep-alive\n\n');
+        }, heartbeatMs);
+        heartbeat.unref();
+      }
     },
   );
 

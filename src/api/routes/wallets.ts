@@ -116,7 +116,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; pla
       config: { roles: ['operator', 'auditor', 'bank', 'merchant', 'government'] },
       schema: {
         summary: "The wallet's transfers, newest first",
-        description: 'Payment transfers have ids pay:<paymentId> (and pay:<paymentId>:x for a part sent on to the payee\'s bank account); funding fund:<id>, defunding defund:<id>.',
+        description: 'Payment transfers have ids pay:<paymentId> (and pay:<paymentId>:x for a part sent on to the payee\'s bank account); funding fund:<id>, defunding def:<id>.',
         tags: ['wallets'],
         params: IdParams,
         querystring: PageQuery,
