@@ -30,6 +30,7 @@ export const apiErrorCodes = {
   transfer_not_found: { status: 404, title: 'Transfer not found', detail: 'No transfer has this id.' },
   cursor_invalid: { status: 400, title: 'Invalid cursor', detail: 'Pass back the nextCursor of a previous page unchanged.' },
   engine_overloaded: { status: 503, title: 'Overloaded', detail: 'The sequencer queue is full; retry after the given number of seconds.' },
+  not_leader: { status: 503, title: 'Not the leader', detail: 'This process is a standby; send the request to the leader named in the body (leader) and the Location header.' },
   engine_unavailable: { status: 503, title: 'Unavailable', detail: 'The sequencer is not accepting requests.' },
   internal_error: { status: 500, title: 'Internal error', detail: 'Quote the requestId when reporting this.' },
 } as const;

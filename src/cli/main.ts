@@ -31,8 +31,11 @@ program
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
   .option('--transfers-max <n>', `transfers held before new ones are refused with ledger_full (default: what fits in the heap, at most ${transfersInMemoryDefault})`, integer(1, recordsInMemoryMax))
   .option('--accounts-max <n>', `accounts held before new ones are refused with ledger_full (default: what fits in the heap, at most ${accountsInMemoryDefault})`, integer(1, recordsInMemoryMax))
+  .option('--db <url>', 'keep the journal in PostgreSQL (postgres://user@host:port/db) instead of SQLite in the data directory; several processes may share it: one leads, the others stand by')
+  .option('--db-schema <name>', 'PostgreSQL schema of the ledger', 'tengri')
+  .option('--advertise <url>', 'the URL standbys name to clients for this process (default http://host:port)')
   .option('--seed <network>', 'create a demonstration network on a ledger that has no banks yet: "pilot" (credentials go to <data>/pilot-credentials.json)')
-  .action(async (options: { data: string; host: string; port: number; batchMax: number; batchWaitMs: number; logLevel: string; transfersMax?: number; accountsMax?: number; seed?: string }) => {
+  .action(async (options: { data: string; host: string; port: number; batchMax: number; batchWaitMs: number; logLevel: string; transfersMax?: number; accountsMax?: number; seed?: string; db?: string; dbSchema?: string; advertise?: string }) => {
     if (options.seed !== undefined && options.seed !== 'pilot') throw new InvalidArgumentError(`--seed: unknown network ${options.seed}; the only one is pilot`);
     await start(options);
   });
@@ -64,8 +67,10 @@ program
   .description("re-check the journal's hash chain and every invariant offline; exit 1 on any fault")
   .option('--data <dir>', 'data directory', './.tengri')
   .option('--json', 'print the report as JSON')
-  .action(async (options: { data: string; json?: boolean }) => {
-    const report = await verify(options.data);
+  .option('--db <url>', 'verify the ledger kept in PostgreSQL instead (safe while it is being written)')
+  .option('--db-schema <name>', 'PostgreSQL schema of the ledger', 'tengri')
+  .action(async (options: { data: string; json?: boolean; db?: string; dbSchema: string }) => {
+    const report = await verify(options.data, options.db === undefined ? undefined : { url: options.db, schema: options.dbSchema });
     if (options.json === true) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else if (report.ok) {

@@ -9,7 +9,9 @@ import { toHex } from '../engine/journal-chain.ts';
 import { recover, RecoveryError } from '../engine/recovery.ts';
 import { stateDigest } from '../ledger/state-digest.ts';
 import { platformOf } from '../platform/index.ts';
+import { PostgresStore } from '../store/postgres-store.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
+import type { Store } from '../store/store.ts';
 import { dataDir } from './data-dir.ts';
 
 export interface VerifyReport {
@@ -26,11 +28,20 @@ export interface VerifyReport {
   readonly supply: readonly { asset: string; inCirculation: string }[];
 }
 
-export async function verify(path: string): Promise<VerifyReport> {
+export async function verify(path: string, db?: { url: string; schema?: string }): Promise<VerifyReport> {
   const dir = dataDir(path);
   const failed = (error: string): VerifyReport => ({ ok: false, batches: 0, commands: 0, accounts: 0, transfers: 0, banks: 0, wallets: 0, head: null, stateDigest: null, error, supply: [] });
-  if (!existsSync(dir.databasePath)) return failed(`no ledger at ${dir.databasePath}`);
-  const store = new SqliteStore(dir.databasePath, { readonly: true });
+  let store: Store;
+  if (db === undefined) {
+    if (!existsSync(dir.databasePath)) return failed(`no ledger at ${dir.databasePath}`);
+    store = new SqliteStore(dir.databasePath, { readonly: true });
+  } else {
+    try {
+      store = await PostgresStore.open(db.url, { readonly: true, ...(db.schema === undefined ? {} : { schema: db.schema }) });
+    } catch (error) {
+      return failed(`cannot open the PostgreSQL ledger: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   try {
     const recovered = await recover(store);
     const report = recovered.report;

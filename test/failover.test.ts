@@ -1,0 +1,162 @@
+// Proves two `tengri start --db` processes on one PostgreSQL ledger behave as leader and standby:
+// the standby names the leader; when the leader is killed with SIGKILL under a steady load of
+// payments, the standby takes over within 5 seconds with every acknowledged payment present
+// exactly once; a stalled old leader that resumes cannot write (fencing) and exits; `tengri verify
+// --db` passes on the database.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeBase64url } from '../src/crypto/base64url.ts';
+import { generateKeyPair } from '../src/crypto/ed25519.ts';
+import { signPayment } from '../src/crypto/payment-signature.ts';
+import { client } from './support/platform.ts';
+import { freshSchema, postgresUrl } from './support/postgres.ts';
+import { repositoryRoot, runCli, temporaryDirectory, testToken } from './support/servers.ts';
+import { join } from 'node:path';
+
+const database = await postgresUrl('the fail-over test (test/failover.test.ts)');
+let schema: { schema: string; drop(): Promise<void> };
+const children: ChildProcess[] = [];
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | string>;
+  /** Resolves with the URL once the process logs `msg` (e.g. 'standby' or 'listening'). */
+  when(msg: string): Promise<string>;
+}
+
+function start(): Started {
+  const child = spawn(process.execPath, [join(repositoryRoot, 'bin/tengri.js'), 'start', '--data', temporaryDirectory(), '--port', '0', '--db', database.url, '--db-schema', schema.schema], {
+    cwd: repositoryRoot,
+    env: { ...process.env, TENGRI_ADMIN_TOKEN: testToken },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const seen = new Map<string, string>();
+  const waiters: { msg: string; resolve: (url: string) => void }[] = [];
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let newline;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      try {
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg !== undefined && typeof entry.url === 'string') {
+          seen.set(entry.msg, entry.url);
+          for (const waiter of waiters.filter((w) => w.msg === entry.msg)) waiter.resolve(entry.url);
+        }
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  return {
+    child,
+    exited,
+    when: (msg) => {
+      const url = seen.get(msg);
+      return url !== undefined ? Promise.resolve(url) : new Promise((resolve) => waiters.push({ msg, resolve }));
+    },
+  };
+}
+
+beforeAll(async () => {
+  schema = freshSchema(database.url);
+});
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await schema.drop();
+  await database.stop();
+});
+
+describe('leader and standby on one PostgreSQL ledger', () => {
+  it('fails over within 5 s under load, loses no acknowledged payment, and fences a resumed old leader', async () => {
+    const first = start();
+    const leaderUrl = await first.when('listening');
+    const leader = client(leaderUrl);
+    const bank = await leader.call<{ apiKey: string }>('POST', '/v1/banks', { id: 'fo-bank', name: 'Failover bank', bic: 'FAILKZKA' });
+    expect(bank.status).toBe(201);
+    const bankKey = bank.json.apiKey;
+    expect((await leader.call('POST', '/v1/banks/fo-bank/reserves', { amount: '100000000' })).status).toBe(201);
+    expect((await leader.call('POST', '/v1/issuance', { amount: '50000000' }, bankKey)).status).toBe(201);
+    const pair = generateKeyPair();
+    const payer = await leader.call<{ id: string }>('POST', '/v1/wallets', { publicKey: encodeBase64url(pair.publicKey), kind: 'individual', tier: 2 }, bankKey);
+    const payee = await leader.call<{ id: string }>('POST', '/v1/wallets', { publicKey: encodeBase64url(generateKeyPair().publicKey), kind: 'merchant', tier: 2 }, bankKey);
+    expect((await leader.call('POST', `/v1/wallets/${payer.json.id}/bank-account/credit`, { amount: '10000000' }, bankKey)).status).toBe(200);
+    expect((await leader.call('POST', `/v1/wallets/${payer.json.id}/fund`, { amount: '10000000' }, bankKey)).status).toBe(200);
+
+    const second = start();
+    const standbyUrl = await second.when('standby');
+    const standby = client(standbyUrl);
+    const refused = await standby.call<{ code: string; leader: string }>('POST', '/v1/tiers/0', { holdingLimit: '1', perPaymentLimit: '1', dailyLimit: '1' });
+    expect(refused.status).toBe(503);
+    expect(refused.json).toMatchObject({ code: 'not_leader', leader: leaderUrl });
+
+    // A steady load of payments against whichever process leads; the leader dies in the middle.
+    const acknowledged = new Set<string>();
+    let sequence = 0;
+    let target = leaderUrl;
+    let stopLoad = false;
+    let killedAt = 0;
+    let recoveredAt = 0;
+    const load = (async () => {
+      while (!stopLoad) {
+        const payment = { id: `fo-${sequence + 1}`, from: payer.json.id, to: payee.json.id, amount: '100', sequence: sequence + 1 };
+        const body = { ...payment, signature: signPayment(payment, pair.seed) };
+        try {
+          const response = await client(target).call('POST', '/v1/payments', body, null);
+          if (response.status === 201 || response.status === 200) {
+            acknowledged.add(payment.id);
+            sequence++;
+            if (killedAt > 0 && recoveredAt === 0 && target === standbyUrl) recoveredAt = Date.now();
+          } else if (response.status === 503) {
+            target = standbyUrl;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          } else {
+            throw new Error(`payment answered ${response.status} ${JSON.stringify(response.json)}`);
+          }
+        } catch (error) {
+          if (error instanceof Error && error.message.startsWith('payment answered')) throw error;
+          // Connection refused or reset: the leader is gone; go to the standby.
+          target = standbyUrl;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    })();
+    while (acknowledged.size < 30) await new Promise((resolve) => setTimeout(resolve, 20));
+    first.child.kill('SIGKILL');
+    killedAt = Date.now();
+    await second.when('listening');
+    while (recoveredAt === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (acknowledged.size < 60) await new Promise((resolve) => setTimeout(resolve, 20));
+    stopLoad = true;
+    await load;
+    expect(recoveredAt - killedAt).toBeLessThan(5000);
+
+    // Every acknowledged payment is there exactly once (ids are unique; the sequence has no gap).
+    const wallet = await standby.call<{ lastSequence: number; balance: string }>('GET', `/v1/wallets/${payer.json.id}`, undefined, bankKey);
+    expect(wallet.json.lastSequence).toBe(sequence);
+    expect(wallet.json.balance).toBe(String(10_000_000 - 100 * sequence));
+    for (const id of acknowledged) expect((await standby.call('GET', `/v1/payments/${id}`, undefined, bankKey)).status, id).toBe(200);
+
+    // A third process stands by; the new leader stalls (SIGSTOP), the third takes over, and the
+    // resumed old leader can no longer write: it exits, and its last request is not applied.
+    const third = start();
+    const thirdUrl = await third.when('standby');
+    second.child.kill('SIGSTOP');
+    const takenOver = await third.when('listening');
+    expect(takenOver).toBe(thirdUrl);
+    const late = client(standbyUrl).call('POST', '/v1/banks', { id: 'late-bank', name: 'Late', bic: 'LATEKZKA' }).catch(() => null);
+    second.child.kill('SIGCONT');
+    expect(await second.exited).toBe(70);
+    const lateAnswer = await late;
+    expect(lateAnswer === null || lateAnswer.status !== 201).toBe(true);
+    expect((await client(thirdUrl).call('GET', '/v1/banks/late-bank')).status).toBe(404);
+
+    const verified = await runCli(['verify', '--db', database.url, '--db-schema', schema.schema, '--json']);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, banks: 1, wallets: 2 });
+  }, 90_000);
+});
