@@ -1,4 +1,10 @@
-/** Prints the Markdown table of every result and error code for docs/API.md. */
+/**
+ * The Markdown tables of every result and error code in docs/API.md, generated from the code.
+ * `npx tsx scripts/result-code-table.ts` prints them; `--write` puts them into docs/API.md in
+ * place of the generated part (from "### Creating a transfer" to the next "## " heading).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { apiErrorCodes, problemStatus } from '../src/api/problem.ts';
 import { accountCodes, assetCodes, platformCodes, resolveCodes, resultCodeDescriptions, transferCodes } from '../src/ledger/result-codes.ts';
 
@@ -15,4 +21,14 @@ section('Creating an asset', assetCodes, ledgerDescription);
 section('Platform commands (banks, wallets, payments)', platformCodes, ledgerDescription);
 rows.push('\n### Errors of the API itself\n\n| code | HTTP | meaning |\n|---|---|---|');
 for (const [code, entry] of Object.entries(apiErrorCodes)) rows.push(`| \`${code}\` | ${entry.status} | ${entry.title}. ${entry.detail} |`);
-process.stdout.write(`${rows.join('\n')}\n`);
+const tables = `${rows.join('\n')}\n`;
+if (process.argv.includes('--write')) {
+  const path = join(import.meta.dirname, '..', 'docs', 'API.md');
+  const text = readFileSync(path, 'utf8');
+  const start = text.indexOf('\n### Creating a transfer');
+  if (start < 0) throw new Error('docs/API.md has no "### Creating a transfer" section to replace');
+  const end = text.indexOf('\n## ', start + 1);
+  writeFileSync(path, text.slice(0, start) + '\n' + tables.replace(/^\n+/, '') + (end < 0 ? '' : text.slice(end)));
+} else {
+  process.stdout.write(tables);
+}

@@ -14,7 +14,7 @@ import { amountMax, referenceLengthMax, timeoutSecondsMax, transferCodeMax } fro
 import { isValidAssetCode, isValidId } from './identifiers.ts';
 import { JournalEncoder } from './journal-codec.ts';
 import { MinHeap } from './min-heap.ts';
-import type { ResultCode } from './result-codes.ts';
+import { okExisted, okNew, reject } from './results.ts';
 import type {
   Account,
   AccountStatus,
@@ -70,17 +70,6 @@ interface TransferState {
 
 type Undo = () => void;
 
-const okNew: CommandResult = Object.freeze({ ok: true, existed: false });
-const okExisted: CommandResult = Object.freeze({ ok: true, existed: true });
-const rejections = new Map<ResultCode, CommandResult>();
-function reject(code: ResultCode): CommandResult {
-  let result = rejections.get(code);
-  if (result === undefined) {
-    result = Object.freeze({ ok: false, code });
-    rejections.set(code, result);
-  }
-  return result;
-}
 
 export class Ledger {
   private readonly assets = new Map<string, Asset>();
@@ -115,7 +104,6 @@ export class Ledger {
       onUndo: (undo: () => void) => {
         ledger.undo!.push(undo);
       },
-      getAccount: (id: string) => ledger.getAccount(id),
       balance: (id: string) => ledger.accounts.get(id)?.balance,
     };
   }

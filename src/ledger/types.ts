@@ -143,7 +143,6 @@ export interface ExtensionContext {
   execute(command: CoreCommand): CommandResult;
   /** Registers an undo step for the extension's own state, run if the command fails. */
   onUndo(undo: () => void): void;
-  getAccount(id: string): Account | undefined;
   /** An account's posted balance, without building a view (undefined when it does not exist). */
   balance(id: string): bigint | undefined;
 }

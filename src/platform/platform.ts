@@ -15,6 +15,7 @@
  */
 import { amountMax, referenceLengthMax } from '../limits.ts';
 import type { ResultCode } from '../ledger/result-codes.ts';
+import { okExisted, okNew, reject } from '../ledger/results.ts';
 import type { CommandResult, CoreCommand, ExtensionCommand, ExtensionContext, JournalReader, JournalWriter, LedgerExtension } from '../ledger/types.ts';
 import {
   bankMoneyAsset,
@@ -164,7 +165,6 @@ interface OperationState {
   readonly kind: string;
   readonly target: string;
   readonly amount: bigint;
-  readonly timestamp: number;
 }
 
 export interface PlatformOptions {
@@ -174,17 +174,6 @@ export interface PlatformOptions {
   readonly isValidPublicKey?: (publicKey: string) => boolean;
 }
 
-const okNew: CommandResult = Object.freeze({ ok: true, existed: false });
-const okExisted: CommandResult = Object.freeze({ ok: true, existed: true });
-const rejections = new Map<ResultCode, CommandResult>();
-function reject(code: ResultCode): CommandResult {
-  let result = rejections.get(code);
-  if (result === undefined) {
-    result = Object.freeze({ ok: false, code });
-    rejections.set(code, result);
-  }
-  return result;
-}
 
 function isAmount(value: bigint): ResultCode | null {
   if (value <= 0n) return 'amount_must_be_positive';
@@ -595,11 +584,21 @@ export class Platform implements LedgerExtension {
     totals.closingDeposits = bank.deposits;
   }
 
-  private operationExisted(key: string, op: OperationState): CommandResult | null {
+  /**
+   * What money operations (reserves, issuance, funding, ...) check first: a repeat of the same
+   * operation id (existed, or a conflict), then the id and the amount. Null when the operation
+   * may go on.
+   */
+  private checkOperation(key: string, id: string, op: OperationState): CommandResult | null {
     const existing = this.operations.get(key);
-    if (existing === undefined) return null;
-    return existing.kind === op.kind && existing.target === op.target && existing.amount === op.amount ? okExisted : reject('exists_with_different_fields');
+    if (existing !== undefined) {
+      return existing.kind === op.kind && existing.target === op.target && existing.amount === op.amount ? okExisted : reject('exists_with_different_fields');
+    }
+    if (!isOperationId(id)) return reject('id_invalid');
+    const bad = isAmount(op.amount);
+    return bad === null ? null : reject(bad);
   }
+
 
   private activeBank(id: string): { state: BankState; participant: ParticipantState } | ResultCode {
     const participant = this.participants.get(id);
@@ -736,13 +735,10 @@ export class Platform implements LedgerExtension {
   }
 
   private reserveOperation(c: ReserveOperation): CommandResult {
-    const op: OperationState = { kind: c.kind, target: c.bank, amount: c.amount, timestamp: this.timestamp };
+    const op: OperationState = { kind: c.kind, target: c.bank, amount: c.amount };
     const key = `${c.kind}:${c.id}`;
-    const existed = this.operationExisted(key, op);
-    if (existed !== null) return existed;
-    if (!isOperationId(c.id)) return reject('id_invalid');
-    const bad = isAmount(c.amount);
-    if (bad !== null) return reject(bad);
+    const checked = this.checkOperation(key, c.id, op);
+    if (checked !== null) return checked;
     const participant = this.participants.get(c.bank);
     const bank = this.banks.get(c.bank);
     if (participant === undefined || bank === undefined) return reject('bank_not_found');
@@ -955,13 +951,10 @@ export class Platform implements LedgerExtension {
   }
 
   private walletOperation(c: WalletOperation): CommandResult {
-    const op: OperationState = { kind: c.kind, target: c.wallet, amount: c.amount, timestamp: this.timestamp };
+    const op: OperationState = { kind: c.kind, target: c.wallet, amount: c.amount };
     const key = `${c.kind}:${c.id}`;
-    const existed = this.operationExisted(key, op);
-    if (existed !== null) return existed;
-    if (!isOperationId(c.id)) return reject('id_invalid');
-    const bad = isAmount(c.amount);
-    if (bad !== null) return reject(bad);
+    const checked = this.checkOperation(key, c.id, op);
+    if (checked !== null) return checked;
     const wallet = this.wallets.get(c.wallet);
     if (wallet === undefined) return reject('wallet_not_found');
     const movesWallet = c.kind === 'x.fund' || c.kind === 'x.defund';
