@@ -1,8 +1,8 @@
 // Proves two `tengri start --db` processes on one PostgreSQL ledger behave as leader and standby:
-// the standby names the leader; when the leader is killed with SIGKILL under a steady load of
-// payments, the standby takes over within 5 seconds with every acknowledged payment present
-// exactly once; a stalled old leader that resumes cannot write (fencing) and exits; `tengri verify
-// --db` passes on the database.
+// the standby serves reads and forwards writes to the leader; when the leader is killed with
+// SIGKILL under a steady load of payments sent to the standby, the standby takes over within 5
+// seconds with every acknowledged payment present exactly once; a stalled old leader that resumes
+// cannot write (fencing) and exits; `tengri verify --db` passes on the database.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase64url } from '../src/crypto/base64url.ts';
@@ -20,7 +20,7 @@ const children: ChildProcess[] = [];
 interface Started {
   readonly child: ChildProcess;
   readonly exited: Promise<number | string>;
-  /** Resolves with the URL once the process logs `msg` (e.g. 'standby' or 'listening'). */
+  /** Resolves with the URL once the process logs `msg` ('listening' as a replica, 'leading' once it writes). */
   when(msg: string): Promise<string>;
 }
 
@@ -74,7 +74,7 @@ afterAll(async () => {
 describe('leader and standby on one PostgreSQL ledger', () => {
   it('fails over within 5 s under load, loses no acknowledged payment, and fences a resumed old leader', async () => {
     const first = start();
-    const leaderUrl = await first.when('listening');
+    const leaderUrl = await first.when('leading');
     const leader = client(leaderUrl);
     const bank = await leader.call<{ apiKey: string }>('POST', '/v1/banks', { id: 'fo-bank', name: 'Failover bank', bic: 'FAILKZKA' });
     expect(bank.status).toBe(201);
@@ -88,16 +88,22 @@ describe('leader and standby on one PostgreSQL ledger', () => {
     expect((await leader.call('POST', `/v1/wallets/${payer.json.id}/fund`, { amount: '10000000' }, bankKey)).status).toBe(200);
 
     const second = start();
-    const standbyUrl = await second.when('standby');
+    const standbyUrl = await second.when('listening');
     const standby = client(standbyUrl);
-    const refused = await standby.call<{ code: string; leader: string }>('POST', '/v1/tiers/0', { holdingLimit: '1', perPaymentLimit: '1', dailyLimit: '1' });
-    expect(refused.status).toBe(503);
-    expect(refused.json).toMatchObject({ code: 'not_leader', leader: leaderUrl });
+    // The standby forwards a write to the leader, and a read sent to it right after sees it.
+    const health = await standby.call<{ role: string; leader: string }>('GET', '/health', undefined, null);
+    expect(health.json).toMatchObject({ role: 'replica', leader: leaderUrl });
+    const forwarded = await standby.call('PUT', '/v1/tiers/0', { holdingLimit: '10000000', perPaymentLimit: '10000000', dailyLimit: '10000000' });
+    expect(forwarded.status, JSON.stringify(forwarded.json)).toBe(200);
+    expect(Number(forwarded.headers.get('tengri-journal-sequence'))).toBeGreaterThan(0);
+    const tiers = await standby.call<{ tiers: { tier: number; holdingLimit: string }[] }>('GET', '/v1/tiers');
+    expect(tiers.json.tiers.find((t) => t.tier === 0)?.holdingLimit).toBe('10000000');
 
     // A steady load of payments against whichever process leads; the leader dies in the middle.
     const acknowledged = new Set<string>();
     let sequence = 0;
-    let target = leaderUrl;
+    // Sent to the standby, which forwards them while the leader lives and serves them once it leads.
+    const target = standbyUrl;
     let stopLoad = false;
     let killedAt = 0;
     let recoveredAt = 0;
@@ -110,17 +116,16 @@ describe('leader and standby on one PostgreSQL ledger', () => {
           if (response.status === 201 || response.status === 200) {
             acknowledged.add(payment.id);
             sequence++;
-            if (killedAt > 0 && recoveredAt === 0 && target === standbyUrl) recoveredAt = Date.now();
+            if (killedAt > 0 && recoveredAt === 0) recoveredAt = Date.now();
           } else if (response.status === 503) {
-            target = standbyUrl;
+            // leader_unreachable while the leader is dead and before the standby leads: retry the
+            // same payment (same id and sequence), which is safe whether or not it was applied.
             await new Promise((resolve) => setTimeout(resolve, 50));
           } else {
             throw new Error(`payment answered ${response.status} ${JSON.stringify(response.json)}`);
           }
         } catch (error) {
           if (error instanceof Error && error.message.startsWith('payment answered')) throw error;
-          // Connection refused or reset: the leader is gone; go to the standby.
-          target = standbyUrl;
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }
@@ -128,7 +133,7 @@ describe('leader and standby on one PostgreSQL ledger', () => {
     while (acknowledged.size < 30) await new Promise((resolve) => setTimeout(resolve, 20));
     first.child.kill('SIGKILL');
     killedAt = Date.now();
-    await second.when('listening');
+    await second.when('leading');
     while (recoveredAt === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     while (acknowledged.size < 60) await new Promise((resolve) => setTimeout(resolve, 20));
     stopLoad = true;
@@ -144,9 +149,9 @@ describe('leader and standby on one PostgreSQL ledger', () => {
     // A third process stands by; the new leader stalls (SIGSTOP), the third takes over, and the
     // resumed old leader can no longer write: it exits, and its last request is not applied.
     const third = start();
-    const thirdUrl = await third.when('standby');
+    const thirdUrl = await third.when('listening');
     second.child.kill('SIGSTOP');
-    const takenOver = await third.when('listening');
+    const takenOver = await third.when('leading');
     expect(takenOver).toBe(thirdUrl);
     const late = client(standbyUrl).call('POST', '/v1/banks', { id: 'late-bank', name: 'Late', bic: 'LATEKZKA' }).catch(() => null);
     second.child.kill('SIGCONT');

@@ -19,7 +19,7 @@ import { allResultCodes } from '../src/ledger/result-codes.ts';
 import { bicPattern, operationIdPattern, participantIdPattern, walletIdPattern } from '../src/platform/accounts.ts';
 import { onboardBank, openWallet, signedPayment, startPlatform, type Client, type Holder } from './support/platform.ts';
 import { seededRandom } from './support/seeded-random.ts';
-import { testToken, type InProcess } from './support/servers.ts';
+import { describeEachBackend, testToken, type Backend, type InProcess } from './support/servers.ts';
 
 // ---- real HTTP on loopback ------------------------------------------------------------------
 
@@ -121,8 +121,8 @@ async function call(method: string, path: string, body: unknown, who: Who, expec
   return JSON.parse(response.text) as Record<string, unknown>;
 }
 
-async function buildWorld(): Promise<void> {
-  server = await startPlatform();
+async function buildWorld(backend: Backend): Promise<void> {
+  server = await startPlatform({ backend });
   world.port = Number(new URL(server.base).port);
   const bankA = await onboardBank(server, 'alpha-bank', 'ALPHKZKA', { reserves: 1_000_000n, issue: 600_000n });
   const bankB = await onboardBank(server, 'beta-bank', 'BETAKZKB', { reserves: 1_000_000n, issue: 400_000n });
@@ -1280,128 +1280,6 @@ const badCredentials: [string, (token: string) => Record<string, string>, Who | 
   ['two bearer tokens', (token) => ({ authorization: `Bearer ${token}, Bearer ${token}` }), null],
 ];
 
-// ---- the tests ------------------------------------------------------------------------------
-
-beforeAll(buildWorld, 60_000);
-
-afterAll(async () => {
-  keepAlive.destroy();
-  await server?.close();
-});
-
-describe('the platform world', () => {
-  it('is in the state the cases assume', async () => {
-    const alice = (await read(`/v1/wallets/${id('alice')}`)) as Record<string, unknown>;
-    expect(alice).toMatchObject({ status: 'active', tier: 2, bankAccountBalance: '100', lastSequence: 2 });
-    expect(await read(`/v1/wallets/${id('icy')}`)).toMatchObject({ status: 'frozen' });
-    expect(await read(`/v1/wallets/${id('gone')}`)).toMatchObject({ status: 'closed' });
-    expect(await read(`/v1/wallets/${id('ann')}`)).toMatchObject({ tier: 0, balance: '1000' });
-    expect(await read('/v1/payments/pay-1')).toMatchObject({ status: 'partially_refunded', amount: '1000', refunded: '200' });
-    expect(await read('/v1/payment-requests/req-paid')).toMatchObject({ status: 'paid' });
-    expect(await read('/v1/banks/beta-bank')).toMatchObject({ issued: '400000', issuanceCap: '400000' });
-    expect(await read('/v1/banks/delta-bank')).toMatchObject({ status: 'suspended' });
-    expect(await read('/v1/participants/old-merchant')).toMatchObject({ status: 'suspended' });
-    expect(await read('/v1/tiers')).toMatchObject({ tiers: [{ tier: 0 }, { tier: 1 }, { tier: 2, ...currentTier2 }] });
-    expect(edgeCaseKeys.length).toBeGreaterThan(0);
-    const supply = (await read('/v1/supply')) as { invariantsHold: boolean };
-    expect(supply.invariantsHold).toBe(true);
-  });
-});
-
-function toRequest(c: Case): RawRequest {
-  return {
-    method: c.method,
-    path: force(c.path),
-    token: world.tokens[c.who],
-    ...(c.body === undefined ? {} : { body: force(c.body) }),
-    ...(c.contentType === undefined ? {} : { contentType: c.contentType }),
-    ...(c.contentEncoding === undefined ? {} : { contentEncoding: c.contentEncoding }),
-    ...(c.headers === undefined ? {} : { headers: c.headers }),
-  };
-}
-
-describe('bad input to the platform endpoints over real HTTP', () => {
-  // Nothing may change, so every case is compared with the state before the first; after a case
-  // that did change something, with the state it left (so that only that case fails).
-  let baseline: Snapshot;
-  let fullBefore: Snapshot;
-  beforeAll(async () => {
-    fullBefore = await snapshot(true);
-    baseline = await snapshot(false, webhookReads);
-  });
-
-  it('has unique case names', () => {
-    const names = cases.map((c) => c.name);
-    expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
-  });
-
-  it.each(cases)('$name -> $status $code', async (c) => {
-    const req = toRequest(c);
-    const response = await send(world.port, req);
-    const after = await snapshot(false, req.path.startsWith('/v1/webhook') ? webhookReads : []);
-    const before = { day: baseline.day, state: Object.fromEntries(Object.keys(after.state).map((key) => [key, baseline.state[key]])) };
-    baseline = { day: after.day, state: { ...baseline.state, ...after.state } };
-    const context = describeResponse(req, response);
-    expectUnchanged(before, after, context);
-    const code = expectDocumentedProblem(req, response);
-    expect([response.status, code], context).toEqual([c.status, c.code]);
-    if (c.status === 401) expect(response.headers['www-authenticate']).toBe('Bearer realm="tengri"');
-    if (c.code === vf) expect(Array.isArray((JSON.parse(response.text) as { errors?: unknown }).errors), context).toBe(true);
-  });
-
-  it('left everything as it was, including what is not journaled', async () => {
-    expectUnchanged(fullBefore, await snapshot(true), 'after every bad case');
-  });
-});
-
-describe('wrong roles and bad credentials', () => {
-  let fullBefore: Snapshot;
-  beforeAll(async () => {
-    fullBefore = await snapshot(true);
-  });
-
-  it('covers every platform operation of the OpenAPI document, with role calls and with hand-written bad input', async () => {
-    const document = (await read('/openapi.json')) as { paths: Record<string, Record<string, unknown>> };
-    const platformPrefixes = ['/v1/banks', '/v1/participants', '/v1/issuance', '/v1/redemption', '/v1/tiers', '/v1/wallets', '/v1/payments', '/v1/payment-requests', '/v1/events', '/v1/webhook'];
-    const operations = Object.entries(document.paths)
-      .filter(([path]) => platformPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)))
-      .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`))
-      .sort();
-    expect(operations.length).toBeGreaterThanOrEqual(40);
-    // POST /v1/payments is public: the payer's signature is its authority.
-    expect([...endpoints.map((e) => `${e.method} ${e.label}`), 'POST /v1/payments'].sort()).toEqual(operations);
-    // Every operation that takes any input gets hand-written bad cases; the rest only credentials.
-    const inputless = ['GET /v1/banks', 'GET /v1/tiers'];
-    const withoutCases = operations.filter((operation) => !inputless.includes(operation) && !cases.some((c) => c.name.startsWith(`${operation}:`) || c.name.startsWith(`${operation} (`)));
-    expect(withoutCases).toEqual([]);
-  });
-
-  it.each(endpoints.map((e) => [`${e.method} ${e.label}`, e] as const))(
-    '%s refuses every other role and bad credentials without a 5xx',
-    async (_name, e) => {
-      const before = await snapshot(false, webhookReads);
-      for (const role of Object.keys(roleCaller) as ApiRole[]) {
-        if (e.roles.includes(role)) continue;
-        const req: RawRequest = { method: e.method, path: force(e.path), token: world.tokens[roleCaller[role]], ...(e.body === undefined ? {} : { body: force(e.body) }) };
-        const response = await send(world.port, req);
-        expect([response.status, expectDocumentedProblem(req, response)], `${role}: ${describeResponse(req, response)}`).toEqual([403, 'forbidden']);
-      }
-      for (const [label, headers, who] of badCredentials) {
-        const req: RawRequest = { method: e.method, path: force(e.path), token: who === null ? null : world.tokens[who], headers: headers(testToken), ...(e.body === undefined ? {} : { body: force(e.body) }) };
-        const response = await send(world.port, req);
-        const code = expectDocumentedProblem(req, response);
-        const expected = who === 'suspendedMerchant' || who === 'suspendedBank' ? [403, 'participant_suspended'] : [401, 'unauthorized'];
-        expect([response.status, code], `${label}: ${describeResponse(req, response)}`).toEqual(expected);
-      }
-      expectUnchanged(before, await snapshot(false, webhookReads), `${e.method} ${force(e.path)}`);
-    },
-  );
-
-  it('left everything as it was', async () => {
-    expectUnchanged(fullBefore, await snapshot(true), 'after every wrong-role call');
-  });
-});
-
 // ---- random input ---------------------------------------------------------------------------
 
 const participantIdRe = new RegExp(participantIdPattern);
@@ -1570,159 +1448,286 @@ function mayBeValidOptionalBody(value: unknown, keys: readonly string[]): boolea
   return typeof value === 'object' && !Array.isArray(value) && Object.keys(value).every((key) => keys.includes(key));
 }
 
-describe('random bodies, paths and queries', () => {
-  let sequenceBefore = 0;
-  let stateBefore: Snapshot;
+// ---- the tests ------------------------------------------------------------------------------
 
-  beforeAll(async () => {
-    sequenceBefore = await journalSequence();
-    stateBefore = await snapshot(true);
+afterAll(() => keepAlive.destroy());
+
+// The world and everything run against it, once on each journal backend: SQLite, and PostgreSQL on
+// a real server (the backends run one after the other, each with a world of its own).
+describeEachBackend((backend) => {
+  beforeAll(() => buildWorld(backend), 60_000);
+
+  afterAll(async () => {
+    await server?.close();
   });
 
-  /** Refused, and nothing journaled; after a request that did change the journal, later runs are judged on their own. */
-  async function expectRefused(req: RawRequest): Promise<void> {
-    const response = await send(world.port, req);
-    const sequence = await journalSequence();
-    const before = sequenceBefore;
-    sequenceBefore = sequence;
-    expect(sequence, `journal changed by ${describeResponse(req, response)}`).toBe(before);
-    expectDocumentedProblem(req, response);
+  describe('the platform world', () => {
+    it('is in the state the cases assume', async () => {
+      const alice = (await read(`/v1/wallets/${id('alice')}`)) as Record<string, unknown>;
+      expect(alice).toMatchObject({ status: 'active', tier: 2, bankAccountBalance: '100', lastSequence: 2 });
+      expect(await read(`/v1/wallets/${id('icy')}`)).toMatchObject({ status: 'frozen' });
+      expect(await read(`/v1/wallets/${id('gone')}`)).toMatchObject({ status: 'closed' });
+      expect(await read(`/v1/wallets/${id('ann')}`)).toMatchObject({ tier: 0, balance: '1000' });
+      expect(await read('/v1/payments/pay-1')).toMatchObject({ status: 'partially_refunded', amount: '1000', refunded: '200' });
+      expect(await read('/v1/payment-requests/req-paid')).toMatchObject({ status: 'paid' });
+      expect(await read('/v1/banks/beta-bank')).toMatchObject({ issued: '400000', issuanceCap: '400000' });
+      expect(await read('/v1/banks/delta-bank')).toMatchObject({ status: 'suspended' });
+      expect(await read('/v1/participants/old-merchant')).toMatchObject({ status: 'suspended' });
+      expect(await read('/v1/tiers')).toMatchObject({ tiers: [{ tier: 0 }, { tier: 1 }, { tier: 2, ...currentTier2 }] });
+      expect(edgeCaseKeys.length).toBeGreaterThan(0);
+      const supply = (await read('/v1/supply')) as { invariantsHold: boolean };
+      expect(supply.invariantsHold).toBe(true);
+    });
+  });
+
+  function toRequest(c: Case): RawRequest {
+    return {
+      method: c.method,
+      path: force(c.path),
+      token: world.tokens[c.who],
+      ...(c.body === undefined ? {} : { body: force(c.body) }),
+      ...(c.contentType === undefined ? {} : { contentType: c.contentType }),
+      ...(c.contentEncoding === undefined ? {} : { contentEncoding: c.contentEncoding }),
+      ...(c.headers === undefined ? {} : { headers: c.headers }),
+    };
   }
 
-  const byLabel = new Map(fuzzEndpoints.map((e) => [e.label, e]));
-  const endpointOf = (label: string): FuzzEndpoint => byLabel.get(label)!;
-  const fuzzEndpoint = fc.constantFrom(...fuzzEndpoints.map((e) => e.label));
-  const runs = (numRuns: number) => ({ numRuns });
+  describe('bad input to the platform endpoints over real HTTP', () => {
+    // Nothing may change, so every case is compared with the state before the first; after a case
+    // that did change something, with the state it left (so that only that case fails).
+    let baseline: Snapshot;
+    let fullBefore: Snapshot;
+    beforeAll(async () => {
+      fullBefore = await snapshot(true);
+      baseline = await snapshot(false, webhookReads);
+    });
 
-  it('arbitrary JSON documents are refused with a 4xx problem', async () => {
-    await fc.assert(
-      fc.asyncProperty(fuzzEndpoint, fc.oneof(fc.json(), fc.json({ stringUnit: 'binary' })), async (label, text) => {
-        const e = endpointOf(label);
-        if (e.optionalOnly !== undefined) fc.pre(!mayBeValidOptionalBody(JSON.parse(text), e.optionalOnly));
-        await expectRefused({ method: e.method, path: e.path(), token: world.tokens[e.who], body: text });
-      }),
-      runs(200),
-    );
+    it('has unique case names', () => {
+      const names = cases.map((c) => c.name);
+      expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
+    });
+
+    it.each(cases)('$name -> $status $code', async (c) => {
+      const req = toRequest(c);
+      const response = await send(world.port, req);
+      const after = await snapshot(false, req.path.startsWith('/v1/webhook') ? webhookReads : []);
+      const before = { day: baseline.day, state: Object.fromEntries(Object.keys(after.state).map((key) => [key, baseline.state[key]])) };
+      baseline = { day: after.day, state: { ...baseline.state, ...after.state } };
+      const context = describeResponse(req, response);
+      expectUnchanged(before, after, context);
+      const code = expectDocumentedProblem(req, response);
+      expect([response.status, code], context).toEqual([c.status, c.code]);
+      if (c.status === 401) expect(response.headers['www-authenticate']).toBe('Bearer realm="tengri"');
+      if (c.code === vf) expect(Array.isArray((JSON.parse(response.text) as { errors?: unknown }).errors), context).toBe(true);
+    });
+
+    it('left everything as it was, including what is not journaled', async () => {
+      expectUnchanged(fullBefore, await snapshot(true), 'after every bad case');
+    });
   });
 
-  it('arbitrary texts are refused with a 4xx problem', async () => {
-    const all = new Map<string, { who: Who; method: string; path: () => string; optionalOnly?: readonly string[]; bodyless?: true }>([
-      ...fuzzEndpoints.map((e) => [e.label, e] as const),
-      ...bodylessEndpoints.map((e) => [e.label, { ...e, bodyless: true as const }] as const),
-    ]);
-    const anyEndpoint = fc.constantFrom(...all.keys());
-    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: 'grapheme-ascii', maxLength: 200 }), fc.string({ unit: fc.constantFrom(...'{}[]":,\\ u0a1-e.tfn'.split('')), maxLength: 40 }));
-    await fc.assert(
-      fc.asyncProperty(anyEndpoint, text, async (label, body) => {
-        const e = all.get(label)!;
-        if (e.bodyless === true || e.optionalOnly !== undefined) {
-          fc.pre(body.trim() !== '' && body.replace(/^\ufeff/, '').trim() !== '');
-          if (isJsonAcceptedByServer(body)) fc.pre(e.bodyless !== true && !mayBeValidOptionalBody(JSON.parse(body.replace(/^\ufeff/, '')), e.optionalOnly ?? []));
+  describe('wrong roles and bad credentials', () => {
+    let fullBefore: Snapshot;
+    beforeAll(async () => {
+      fullBefore = await snapshot(true);
+    });
+
+    it('covers every platform operation of the OpenAPI document, with role calls and with hand-written bad input', async () => {
+      const document = (await read('/openapi.json')) as { paths: Record<string, Record<string, unknown>> };
+      const platformPrefixes = ['/v1/banks', '/v1/participants', '/v1/issuance', '/v1/redemption', '/v1/tiers', '/v1/wallets', '/v1/payments', '/v1/payment-requests', '/v1/events', '/v1/webhook'];
+      const operations = Object.entries(document.paths)
+        .filter(([path]) => platformPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)))
+        .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`))
+        .sort();
+      expect(operations.length).toBeGreaterThanOrEqual(40);
+      // POST /v1/payments is public: the payer's signature is its authority.
+      expect([...endpoints.map((e) => `${e.method} ${e.label}`), 'POST /v1/payments'].sort()).toEqual(operations);
+      // Every operation that takes any input gets hand-written bad cases; the rest only credentials.
+      const inputless = ['GET /v1/banks', 'GET /v1/tiers'];
+      const withoutCases = operations.filter((operation) => !inputless.includes(operation) && !cases.some((c) => c.name.startsWith(`${operation}:`) || c.name.startsWith(`${operation} (`)));
+      expect(withoutCases).toEqual([]);
+    });
+
+    it.each(endpoints.map((e) => [`${e.method} ${e.label}`, e] as const))(
+      '%s refuses every other role and bad credentials without a 5xx',
+      async (_name, e) => {
+        const before = await snapshot(false, webhookReads);
+        for (const role of Object.keys(roleCaller) as ApiRole[]) {
+          if (e.roles.includes(role)) continue;
+          const req: RawRequest = { method: e.method, path: force(e.path), token: world.tokens[roleCaller[role]], ...(e.body === undefined ? {} : { body: force(e.body) }) };
+          const response = await send(world.port, req);
+          expect([response.status, expectDocumentedProblem(req, response)], `${role}: ${describeResponse(req, response)}`).toEqual([403, 'forbidden']);
         }
-        await expectRefused({ method: e.method, path: e.path(), token: world.tokens[e.who], body });
-      }),
-      runs(200),
+        for (const [label, headers, who] of badCredentials) {
+          const req: RawRequest = { method: e.method, path: force(e.path), token: who === null ? null : world.tokens[who], headers: headers(testToken), ...(e.body === undefined ? {} : { body: force(e.body) }) };
+          const response = await send(world.port, req);
+          const code = expectDocumentedProblem(req, response);
+          const expected = who === 'suspendedMerchant' || who === 'suspendedBank' ? [403, 'participant_suspended'] : [401, 'unauthorized'];
+          expect([response.status, code], `${label}: ${describeResponse(req, response)}`).toEqual(expected);
+        }
+        expectUnchanged(before, await snapshot(false, webhookReads), `${e.method} ${force(e.path)}`);
+      },
     );
+
+    it('left everything as it was', async () => {
+      expectUnchanged(fullBefore, await snapshot(true), 'after every wrong-role call');
+    });
   });
 
-  it('valid bodies with one field made bad (and sometimes an unknown field) are refused with a 4xx problem', async () => {
-    const nearlyValid = fuzzEndpoint.chain((endpoint) =>
-      fc
-        .record({
-          endpoint: fc.constant(endpoint),
-          field: fc.constantFrom(...endpointOf(endpoint).fields.map((f) => f.name)),
-          extra: fc.option(fc.tuple(fc.string({ minLength: 1, maxLength: 10 }), fc.jsonValue({ maxDepth: 2 })), { freq: 4 }),
-        })
-        .chain(({ endpoint, field, extra }) => endpointOf(endpoint).fields.find((f) => f.name === field)!.bad.map((value) => ({ endpoint, field, value, extra }))),
-    );
-    const put = (body: Record<string, unknown>, key: string, value: unknown): void => {
-      Object.defineProperty(body, key, { value, enumerable: true, configurable: true, writable: true });
-    };
-    await fc.assert(
-      fc.asyncProperty(nearlyValid, async ({ endpoint, field, value, extra }) => {
-        const e = endpointOf(endpoint);
-        const body: Record<string, unknown> = { ...e.valid() };
-        // A bad signature is put on after signing; every other bad field is signed.
-        if (field !== 'signature') put(body, field, value);
-        if (extra !== null && !(extra[0] in body) && extra[0] !== 'signature') put(body, extra[0], extra[1]);
-        const finished = e.finish === undefined ? body : e.finish(body);
-        if (field === 'signature') put(finished, field, value);
-        await expectRefused({ method: e.method, path: e.path(), token: world.tokens[e.who], body: JSON.stringify(finished) });
-      }),
-      runs(200),
-    );
-  });
+  describe('random bodies, paths and queries', () => {
+    let sequenceBefore = 0;
+    let stateBefore: Snapshot;
 
-  /** A path segment: any text percent-encoded byte by byte, or raw path characters. */
-  const segment = fc
-    .oneof(
-      fc.string({ unit: 'binary', minLength: 1, maxLength: 60 }).map((s) => [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9_-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0')}`)).join('')),
-      fc.string({ unit: fc.constantFrom(...'%./:-_aZ09~!$&\'()*+,;=@'.split('')), minLength: 1, maxLength: 30 }),
-      fc.string({ unit: fc.constantFrom('%', '2', 'e', 'E', 'F', 'f', 'Z', '0', '.', '/'), minLength: 1, maxLength: 12 }),
-    )
-    .filter((s) => !/^(alpha-bank|beta-bank|delta-bank|shop-merchant|city-hall|audit-office|reg-office|old-merchant|pay-1|ref-1|pay-req|req-1|req-paid|req-expired)$/.test(s) && !s.startsWith('w_'));
-  const pathEndpoints = new Map<string, { who: Who; method: string; path: (s: string) => string; body?: string }>([
-    ['GET /v1/wallets/{id}', { who: 'operator', method: 'GET', path: (s) => `/v1/wallets/${s}` }],
-    ['GET /v1/wallets/{id}/history', { who: 'operator', method: 'GET', path: (s) => `/v1/wallets/${s}/history` }],
-    ['GET /v1/banks/{id}', { who: 'operator', method: 'GET', path: (s) => `/v1/banks/${s}` }],
-    ['GET /v1/banks/{id}/statement', { who: 'operator', method: 'GET', path: (s) => `/v1/banks/${s}/statement` }],
-    ['GET /v1/participants/{id}', { who: 'operator', method: 'GET', path: (s) => `/v1/participants/${s}` }],
-    ['GET /v1/payments/{id}', { who: 'operator', method: 'GET', path: (s) => `/v1/payments/${s}` }],
-    ['GET /v1/payment-requests/{id}', { who: 'operator', method: 'GET', path: (s) => `/v1/payment-requests/${s}` }],
-    ['POST /v1/banks/{id}/reserves', { who: 'operator', method: 'POST', path: (s) => `/v1/banks/${s}/reserves`, body: '{"amount":"1"}' }],
-    ['PUT /v1/banks/{id}/issuance-cap', { who: 'operator', method: 'PUT', path: (s) => `/v1/banks/${s}/issuance-cap`, body: '{"cap":"1"}' }],
-    ['POST /v1/banks/{id}/suspend', { who: 'operator', method: 'POST', path: (s) => `/v1/banks/${s}/suspend` }],
-    ['POST /v1/participants/{id}/suspend', { who: 'operator', method: 'POST', path: (s) => `/v1/participants/${s}/suspend` }],
-    ['POST /v1/participants/{id}/api-key', { who: 'operator', method: 'POST', path: (s) => `/v1/participants/${s}/api-key` }],
-    ['PUT /v1/tiers/{tier}', { who: 'operator', method: 'PUT', path: (s) => `/v1/tiers/${s}`, body: stringify(currentTier2) }],
-    ['POST /v1/wallets/{id}/freeze (operator)', { who: 'operator', method: 'POST', path: (s) => `/v1/wallets/${s}/freeze` }],
-    ['POST /v1/wallets/{id}/close', { who: 'bankA', method: 'POST', path: (s) => `/v1/wallets/${s}/close` }],
-    ['POST /v1/wallets/{id}/fund', { who: 'bankA', method: 'POST', path: (s) => `/v1/wallets/${s}/fund`, body: '{"amount":"1"}' }],
-    ['POST /v1/wallets/{id}/key', { who: 'bankA', method: 'POST', path: (s) => `/v1/wallets/${s}/key`, body: `{"publicKey":"${freshKey()}"}` }],
-  ]);
+    beforeAll(async () => {
+      sequenceBefore = await journalSequence();
+      stateBefore = await snapshot(true);
+    });
 
-  it('arbitrary path parameters are refused with a 4xx problem', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...pathEndpoints.keys()), segment, async (label, s) => {
-        const e = pathEndpoints.get(label)!;
-        // Tiers 0, 1 and 2 exist (the body holds tier 2's current limits, which would change tiers 0 and 1).
-        fc.pre(!(label.includes('tiers') && /^(0|1|2|%3[012])$/i.test(s)));
-        await expectRefused({ method: e.method, path: e.path(s), token: world.tokens[e.who], ...(e.body === undefined ? {} : { body: e.body }) });
-      }),
-      runs(200),
-    );
-  });
+    /** Refused, and nothing journaled; after a request that did change the journal, later runs are judged on their own. */
+    async function expectRefused(req: RawRequest): Promise<void> {
+      const response = await send(world.port, req);
+      const sequence = await journalSequence();
+      const before = sequenceBefore;
+      sequenceBefore = sequence;
+      expect(sequence, `journal changed by ${describeResponse(req, response)}`).toBe(before);
+      expectDocumentedProblem(req, response);
+    }
 
-  it('arbitrary query strings never get a 5xx and change nothing', async () => {
-    const listEndpoints = new Map<string, { who: Who; path: () => string }>([
-      ['GET /v1/wallets', { who: 'operator', path: () => '/v1/wallets' }],
-      ['GET /v1/participants', { who: 'operator', path: () => '/v1/participants' }],
-      ['GET /v1/events', { who: 'bankA', path: () => '/v1/events' }],
-      ['GET /v1/wallets/{id}/history', { who: 'operator', path: () => `/v1/wallets/${id('alice')}/history` }],
-      ['GET /v1/banks/{id}/statement', { who: 'operator', path: () => '/v1/banks/alpha-bank/statement' }],
+    const byLabel = new Map(fuzzEndpoints.map((e) => [e.label, e]));
+    const endpointOf = (label: string): FuzzEndpoint => byLabel.get(label)!;
+    const fuzzEndpoint = fc.constantFrom(...fuzzEndpoints.map((e) => e.label));
+    const runs = (numRuns: number) => ({ numRuns });
+
+    it('arbitrary JSON documents are refused with a 4xx problem', async () => {
+      await fc.assert(
+        fc.asyncProperty(fuzzEndpoint, fc.oneof(fc.json(), fc.json({ stringUnit: 'binary' })), async (label, text) => {
+          const e = endpointOf(label);
+          if (e.optionalOnly !== undefined) fc.pre(!mayBeValidOptionalBody(JSON.parse(text), e.optionalOnly));
+          await expectRefused({ method: e.method, path: e.path(), token: world.tokens[e.who], body: text });
+        }),
+        runs(200),
+      );
+    });
+
+    it('arbitrary texts are refused with a 4xx problem', async () => {
+      const all = new Map<string, { who: Who; method: string; path: () => string; optionalOnly?: readonly string[]; bodyless?: true }>([
+        ...fuzzEndpoints.map((e) => [e.label, e] as const),
+        ...bodylessEndpoints.map((e) => [e.label, { ...e, bodyless: true as const }] as const),
+      ]);
+      const anyEndpoint = fc.constantFrom(...all.keys());
+      const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: 'grapheme-ascii', maxLength: 200 }), fc.string({ unit: fc.constantFrom(...'{}[]":,\\ u0a1-e.tfn'.split('')), maxLength: 40 }));
+      await fc.assert(
+        fc.asyncProperty(anyEndpoint, text, async (label, body) => {
+          const e = all.get(label)!;
+          if (e.bodyless === true || e.optionalOnly !== undefined) {
+            fc.pre(body.trim() !== '' && body.replace(/^\ufeff/, '').trim() !== '');
+            if (isJsonAcceptedByServer(body)) fc.pre(e.bodyless !== true && !mayBeValidOptionalBody(JSON.parse(body.replace(/^\ufeff/, '')), e.optionalOnly ?? []));
+          }
+          await expectRefused({ method: e.method, path: e.path(), token: world.tokens[e.who], body });
+        }),
+        runs(200),
+      );
+    });
+
+    it('valid bodies with one field made bad (and sometimes an unknown field) are refused with a 4xx problem', async () => {
+      const nearlyValid = fuzzEndpoint.chain((endpoint) =>
+        fc
+          .record({
+            endpoint: fc.constant(endpoint),
+            field: fc.constantFrom(...endpointOf(endpoint).fields.map((f) => f.name)),
+            extra: fc.option(fc.tuple(fc.string({ minLength: 1, maxLength: 10 }), fc.jsonValue({ maxDepth: 2 })), { freq: 4 }),
+          })
+          .chain(({ endpoint, field, extra }) => endpointOf(endpoint).fields.find((f) => f.name === field)!.bad.map((value) => ({ endpoint, field, value, extra }))),
+      );
+      const put = (body: Record<string, unknown>, key: string, value: unknown): void => {
+        Object.defineProperty(body, key, { value, enumerable: true, configurable: true, writable: true });
+      };
+      await fc.assert(
+        fc.asyncProperty(nearlyValid, async ({ endpoint, field, value, extra }) => {
+          const e = endpointOf(endpoint);
+          const body: Record<string, unknown> = { ...e.valid() };
+          // A bad signature is put on after signing; every other bad field is signed.
+          if (field !== 'signature') put(body, field, value);
+          if (extra !== null && !(extra[0] in body) && extra[0] !== 'signature') put(body, extra[0], extra[1]);
+          const finished = e.finish === undefined ? body : e.finish(body);
+          if (field === 'signature') put(finished, field, value);
+          await expectRefused({ method: e.method, path: e.path(), token: world.tokens[e.who], body: JSON.stringify(finished) });
+        }),
+        runs(200),
+      );
+    });
+
+    /** A path segment: any text percent-encoded byte by byte, or raw path characters. */
+    const segment = fc
+      .oneof(
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 60 }).map((s) => [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9_-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0')}`)).join('')),
+        fc.string({ unit: fc.constantFrom(...'%./:-_aZ09~!$&\'()*+,;=@'.split('')), minLength: 1, maxLength: 30 }),
+        fc.string({ unit: fc.constantFrom('%', '2', 'e', 'E', 'F', 'f', 'Z', '0', '.', '/'), minLength: 1, maxLength: 12 }),
+      )
+      .filter((s) => !/^(alpha-bank|beta-bank|delta-bank|shop-merchant|city-hall|audit-office|reg-office|old-merchant|pay-1|ref-1|pay-req|req-1|req-paid|req-expired)$/.test(s) && !s.startsWith('w_'));
+    const pathEndpoints = new Map<string, { who: Who; method: string; path: (s: string) => string; body?: string }>([
+      ['GET /v1/wallets/{id}', { who: 'operator', method: 'GET', path: (s) => `/v1/wallets/${s}` }],
+      ['GET /v1/wallets/{id}/history', { who: 'operator', method: 'GET', path: (s) => `/v1/wallets/${s}/history` }],
+      ['GET /v1/banks/{id}', { who: 'operator', method: 'GET', path: (s) => `/v1/banks/${s}` }],
+      ['GET /v1/banks/{id}/statement', { who: 'operator', method: 'GET', path: (s) => `/v1/banks/${s}/statement` }],
+      ['GET /v1/participants/{id}', { who: 'operator', method: 'GET', path: (s) => `/v1/participants/${s}` }],
+      ['GET /v1/payments/{id}', { who: 'operator', method: 'GET', path: (s) => `/v1/payments/${s}` }],
+      ['GET /v1/payment-requests/{id}', { who: 'operator', method: 'GET', path: (s) => `/v1/payment-requests/${s}` }],
+      ['POST /v1/banks/{id}/reserves', { who: 'operator', method: 'POST', path: (s) => `/v1/banks/${s}/reserves`, body: '{"amount":"1"}' }],
+      ['PUT /v1/banks/{id}/issuance-cap', { who: 'operator', method: 'PUT', path: (s) => `/v1/banks/${s}/issuance-cap`, body: '{"cap":"1"}' }],
+      ['POST /v1/banks/{id}/suspend', { who: 'operator', method: 'POST', path: (s) => `/v1/banks/${s}/suspend` }],
+      ['POST /v1/participants/{id}/suspend', { who: 'operator', method: 'POST', path: (s) => `/v1/participants/${s}/suspend` }],
+      ['POST /v1/participants/{id}/api-key', { who: 'operator', method: 'POST', path: (s) => `/v1/participants/${s}/api-key` }],
+      ['PUT /v1/tiers/{tier}', { who: 'operator', method: 'PUT', path: (s) => `/v1/tiers/${s}`, body: stringify(currentTier2) }],
+      ['POST /v1/wallets/{id}/freeze (operator)', { who: 'operator', method: 'POST', path: (s) => `/v1/wallets/${s}/freeze` }],
+      ['POST /v1/wallets/{id}/close', { who: 'bankA', method: 'POST', path: (s) => `/v1/wallets/${s}/close` }],
+      ['POST /v1/wallets/{id}/fund', { who: 'bankA', method: 'POST', path: (s) => `/v1/wallets/${s}/fund`, body: '{"amount":"1"}' }],
+      ['POST /v1/wallets/{id}/key', { who: 'bankA', method: 'POST', path: (s) => `/v1/wallets/${s}/key`, body: `{"publicKey":"${freshKey()}"}` }],
     ]);
-    const query = fc.oneof(
-      fc.string({ unit: fc.constantFrom(...'limit=cursor&after=bank=date=0123456789-%ZZ[]._ alpha-bank'.split('')), maxLength: 40 }),
-      fc.webQueryParameters(),
-      fc.string({ unit: 'binary', maxLength: 60 }),
-    );
-    // Characters a request line cannot hold are percent-encoded as UTF-8 bytes (a lone surrogate as U+FFFD).
-    const encode = (q: string): string => q.replace(/[^\x21-\x7e]|#/gu, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''));
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...listEndpoints.keys()), query, async (label, q) => {
-        const e = listEndpoints.get(label)!;
-        const req: RawRequest = { method: 'GET', path: `${e.path()}?${encode(q)}`, token: world.tokens[e.who] };
-        const response = await send(world.port, req);
-        expect(response.status, describeResponse(req, response)).toBeLessThan(500);
-        if (response.status !== 200) expectDocumentedProblem(req, response);
-        expect(await journalSequence(), describeResponse(req, response)).toBe(sequenceBefore);
-      }),
-      runs(200),
-    );
-  });
 
-  it('leaves the world as it was', async () => {
-    expectUnchanged(stateBefore, await snapshot(true), 'after all random input');
+    it('arbitrary path parameters are refused with a 4xx problem', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...pathEndpoints.keys()), segment, async (label, s) => {
+          const e = pathEndpoints.get(label)!;
+          // Tiers 0, 1 and 2 exist (the body holds tier 2's current limits, which would change tiers 0 and 1).
+          fc.pre(!(label.includes('tiers') && /^(0|1|2|%3[012])$/i.test(s)));
+          await expectRefused({ method: e.method, path: e.path(s), token: world.tokens[e.who], ...(e.body === undefined ? {} : { body: e.body }) });
+        }),
+        runs(200),
+      );
+    });
+
+    it('arbitrary query strings never get a 5xx and change nothing', async () => {
+      const listEndpoints = new Map<string, { who: Who; path: () => string }>([
+        ['GET /v1/wallets', { who: 'operator', path: () => '/v1/wallets' }],
+        ['GET /v1/participants', { who: 'operator', path: () => '/v1/participants' }],
+        ['GET /v1/events', { who: 'bankA', path: () => '/v1/events' }],
+        ['GET /v1/wallets/{id}/history', { who: 'operator', path: () => `/v1/wallets/${id('alice')}/history` }],
+        ['GET /v1/banks/{id}/statement', { who: 'operator', path: () => '/v1/banks/alpha-bank/statement' }],
+      ]);
+      const query = fc.oneof(
+        fc.string({ unit: fc.constantFrom(...'limit=cursor&after=bank=date=0123456789-%ZZ[]._ alpha-bank'.split('')), maxLength: 40 }),
+        fc.webQueryParameters(),
+        fc.string({ unit: 'binary', maxLength: 60 }),
+      );
+      // Characters a request line cannot hold are percent-encoded as UTF-8 bytes (a lone surrogate as U+FFFD).
+      const encode = (q: string): string => q.replace(/[^\x21-\x7e]|#/gu, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''));
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...listEndpoints.keys()), query, async (label, q) => {
+          const e = listEndpoints.get(label)!;
+          const req: RawRequest = { method: 'GET', path: `${e.path()}?${encode(q)}`, token: world.tokens[e.who] };
+          const response = await send(world.port, req);
+          expect(response.status, describeResponse(req, response)).toBeLessThan(500);
+          if (response.status !== 200) expectDocumentedProblem(req, response);
+          expect(await journalSequence(), describeResponse(req, response)).toBe(sequenceBefore);
+        }),
+        runs(200),
+      );
+    });
+
+    it('leaves the world as it was', async () => {
+      expectUnchanged(stateBefore, await snapshot(true), 'after all random input');
+    });
   });
 });
 
@@ -1990,200 +1995,202 @@ describe('findDuplicateKey', () => {
 
 // ---- signed payments: random payments, and one-character mutations ----------------------------
 
-describe('the payment signing path', () => {
-  let pay: InProcess & Client;
-  let payPort = 0;
-  let payer: Holder;
-  let payee: Holder;
-  let other: Holder;
-  let frozen: Holder;
+describeEachBackend((backend) => {
+  describe('the payment signing path', () => {
+    let pay: InProcess & Client;
+    let payPort = 0;
+    let payer: Holder;
+    let payee: Holder;
+    let other: Holder;
+    let frozen: Holder;
 
-  beforeAll(async () => {
-    pay = await startPlatform();
-    payPort = Number(new URL(pay.base).port);
-    const bank1 = await onboardBank(pay, 'one-bank', 'ONEBKZKA', { reserves: 10_000_000n, issue: 5_000_000n });
-    const bank2 = await onboardBank(pay, 'two-bank', 'TWOBKZKB', { reserves: 1_000_000n, issue: 500_000n });
-    payer = await openWallet(pay, bank1, { fund: 1_000_000n });
-    payee = await openWallet(pay, bank1, { kind: 'merchant' });
-    other = await openWallet(pay, bank2, { fund: 10_000n });
-    frozen = await openWallet(pay, bank2, { fund: 10n });
-    const frozenResponse = await pay.call('POST', `/v1/wallets/${frozen.id}/freeze`, undefined, bank2);
-    expect(frozenResponse.status).toBe(200);
-    const request = await pay.call('POST', '/v1/payment-requests', { amount: '77', id: 'fuzz-req', wallet: payee.id }, bank1);
-    expect(request.status).toBe(201);
-    const first = await pay.call('POST', '/v1/payments', signedPayment(payer, { id: 'fuzz-first', to: payee.id, amount: 500n }), null);
-    expect(first.status).toBe(201);
-  }, 60_000);
+    beforeAll(async () => {
+      pay = await startPlatform({ backend });
+      payPort = Number(new URL(pay.base).port);
+      const bank1 = await onboardBank(pay, 'one-bank', 'ONEBKZKA', { reserves: 10_000_000n, issue: 5_000_000n });
+      const bank2 = await onboardBank(pay, 'two-bank', 'TWOBKZKB', { reserves: 1_000_000n, issue: 500_000n });
+      payer = await openWallet(pay, bank1, { fund: 1_000_000n });
+      payee = await openWallet(pay, bank1, { kind: 'merchant' });
+      other = await openWallet(pay, bank2, { fund: 10_000n });
+      frozen = await openWallet(pay, bank2, { fund: 10n });
+      const frozenResponse = await pay.call('POST', `/v1/wallets/${frozen.id}/freeze`, undefined, bank2);
+      expect(frozenResponse.status).toBe(200);
+      const request = await pay.call('POST', '/v1/payment-requests', { amount: '77', id: 'fuzz-req', wallet: payee.id }, bank1);
+      expect(request.status).toBe(201);
+      const first = await pay.call('POST', '/v1/payments', signedPayment(payer, { id: 'fuzz-first', to: payee.id, amount: 500n }), null);
+      expect(first.status).toBe(201);
+    }, 60_000);
 
-  afterAll(async () => {
-    await pay?.close();
-  });
-
-  async function post(body: string | Buffer): Promise<RawResponse> {
-    return send(payPort, { method: 'POST', path: '/v1/payments', token: null, body });
-  }
-
-  async function paymentView(paymentId: string): Promise<Record<string, unknown> | null> {
-    const response = await send(payPort, { method: 'GET', path: `/v1/payments/${paymentId}`, token: testToken });
-    return response.status === 200 ? (JSON.parse(response.text) as Record<string, unknown>) : null;
-  }
-
-  /** What the platform must record for an accepted payment. */
-  function expectedView(body: Record<string, unknown>): Record<string, unknown> {
-    return {
-      id: body.id,
-      from: body.from,
-      to: body.to,
-      amount: BigInt(body.amount as string).toString(),
-      sequence: body.sequence,
-      expiresAt: body.expiresAt === undefined ? null : new Date(Date.parse(body.expiresAt as string)).toISOString(),
-      reference: body.reference ?? '',
-      request: body.request ?? null,
-      refundOf: body.refundOf ?? null,
-    };
-  }
-
-  async function expectInvariants(): Promise<void> {
-    const response = await send(payPort, { method: 'GET', path: '/v1/supply', token: testToken });
-    const supply = JSON.parse(response.text) as { invariantsHold: boolean; violations: string[] };
-    expect(supply.violations).toEqual([]);
-    expect(supply.invariantsHold).toBe(true);
-  }
-
-  it('random payments, signed by their payer, are accepted or refused only with documented codes', async () => {
-    let accepted = 0;
-    const wallets = () => [payer, payee, other, frozen];
-    const walletRef = fc.oneof(fc.nat(3).map((n) => wallets()[n]!.id), fc.constantFrom('w_nobody', 'ab', ''), anyString);
-    const future = fc.date({ min: new Date('2030-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString());
-    const time = fc.oneof(future, future.map((t) => t.replace('.000Z', 'Z')), fc.constantFrom('2000-01-01T00:00:00Z', '2026-02-30T00:00:00Z', '2030-01-01T00:00:00'), anyString);
-    // Weighted towards payments that can succeed, so both outcomes are exercised.
-    const usually = <T, U>(good: fc.Arbitrary<T>, other: fc.Arbitrary<U>) => fc.oneof({ weight: 5, arbitrary: good }, { weight: 1, arbitrary: other });
-    const sometimes = <T>(arbitrary: fc.Arbitrary<T>) => fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary });
-    const payment = fc.record({
-      id: usually(fc.stringMatching(/^[A-Za-z0-9_-]{1,56}$/), fc.oneof(anyString, notAString)),
-      fromIndex: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat(3) }),
-      to: usually(fc.constantFrom(1, 2).map((n) => wallets()[n]!.id), walletRef),
-      amount: usually(fc.bigInt({ min: 1n, max: 3000n }).map(String), fc.oneof(fc.constantFrom('0', '00012', '9223372036854775808', '9223372036854775807', '-1', '1e3', ' 1'), anyString, notAString)),
-      sequence: usually(fc.nat(3).map((gap) => ({ next: gap })), fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(2 ** 53), fc.double(), anyString)),
-      expiresAt: sometimes(time),
-      reference: sometimes(fc.oneof(fc.string({ unit: 'binary', maxLength: 140 }), fc.string({ unit: 'grapheme', maxLength: 130 }), notAString)),
-      request: sometimes(fc.oneof(fc.constantFrom('fuzz-req', 'nope'), anyString)),
-      refundOf: sometimes(fc.oneof(fc.constantFrom('fuzz-first', 'nope'), anyString)),
-      extra: sometimes(fc.tuple(fc.string({ minLength: 1, maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }))),
+    afterAll(async () => {
+      await pay?.close();
     });
-    await fc.assert(
-      fc.asyncProperty(payment, async (p) => {
-        const from = wallets()[p.fromIndex]!;
-        const body: Record<string, unknown> = { id: p.id, from: from.id, to: p.to, amount: p.amount };
-        body.sequence = typeof p.sequence === 'object' && p.sequence !== null && 'next' in p.sequence ? from.sequence + 1 + p.sequence.next : p.sequence;
-        for (const key of ['expiresAt', 'reference', 'request', 'refundOf'] as const) if (p[key] !== undefined) body[key] = p[key];
-        if (p.extra !== undefined && !(p.extra[0] in body)) Object.defineProperty(body, p.extra[0], { value: p.extra[1], enumerable: true, configurable: true, writable: true });
-        let signature: string;
-        try {
-          signature = signPayment(body, from.seed);
-        } catch {
-          signature = 'A'.repeat(86); // canonical JSON cannot hold this body: nothing can sign it
-        }
-        const req: RawRequest = { method: 'POST', path: '/v1/payments', token: null, body: JSON.stringify({ ...body, signature }) };
-        const response = await send(payPort, req);
-        if (response.status === 201 || response.status === 200) {
-          const view = JSON.parse(response.text) as Record<string, unknown>;
-          expect(view, describeResponse(req, response)).toMatchObject(expectedView(body));
-          expect(await paymentView(String(body.id))).toMatchObject(expectedView(body));
-          if (response.status === 201) {
-            accepted++;
-            from.sequence = body.sequence as number;
-          }
-        } else {
-          expectDocumentedProblem(req, response);
-        }
-      }),
-      { numRuns: 300 },
-    );
-    expect(accepted).toBeGreaterThan(5);
-    await expectInvariants();
-  });
 
-  /** Offsets of the characters of a JSON text that are structural ({ } [ ] : ,), outside strings. */
-  function structuralPositions(text: string): number[] {
-    const positions: number[] = [];
-    let inString = false;
-    for (let i = 0; i < text.length; i++) {
-      const c = text[i];
-      if (inString) {
-        if (c === '\\') i++;
-        else if (c === '"') inString = false;
-      } else if (c === '"') {
-        inString = true;
-      } else if (c !== undefined && '{}[]:,'.includes(c)) {
-        positions.push(i);
-      }
+    async function post(body: string | Buffer): Promise<RawResponse> {
+      return send(payPort, { method: 'POST', path: '/v1/payments', token: null, body });
     }
-    return positions;
-  }
 
-  it('no one-character change to a signed payment is accepted as a payment with other content', async () => {
-    const interesting = [...' \t\n"\\{}[]:,0123456789-_.eEuU+aAzZ/='.split(''), '\u00e9', '\ud800', '\u0000'];
-    const mutation = fc.record({
-      position: fc.nat(),
-      kind: fc.constantFrom('replace', 'insert', 'delete', 'whitespace'),
-      char: fc.oneof(fc.constantFrom(...interesting), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+    async function paymentView(paymentId: string): Promise<Record<string, unknown> | null> {
+      const response = await send(payPort, { method: 'GET', path: `/v1/payments/${paymentId}`, token: testToken });
+      return response.status === 200 ? (JSON.parse(response.text) as Record<string, unknown>) : null;
+    }
+
+    /** What the platform must record for an accepted payment. */
+    function expectedView(body: Record<string, unknown>): Record<string, unknown> {
+      return {
+        id: body.id,
+        from: body.from,
+        to: body.to,
+        amount: BigInt(body.amount as string).toString(),
+        sequence: body.sequence,
+        expiresAt: body.expiresAt === undefined ? null : new Date(Date.parse(body.expiresAt as string)).toISOString(),
+        reference: body.reference ?? '',
+        request: body.request ?? null,
+        refundOf: body.refundOf ?? null,
+      };
+    }
+
+    async function expectInvariants(): Promise<void> {
+      const response = await send(payPort, { method: 'GET', path: '/v1/supply', token: testToken });
+      const supply = JSON.parse(response.text) as { invariantsHold: boolean; violations: string[] };
+      expect(supply.violations).toEqual([]);
+      expect(supply.invariantsHold).toBe(true);
+    }
+
+    it('random payments, signed by their payer, are accepted or refused only with documented codes', async () => {
+      let accepted = 0;
+      const wallets = () => [payer, payee, other, frozen];
+      const walletRef = fc.oneof(fc.nat(3).map((n) => wallets()[n]!.id), fc.constantFrom('w_nobody', 'ab', ''), anyString);
+      const future = fc.date({ min: new Date('2030-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString());
+      const time = fc.oneof(future, future.map((t) => t.replace('.000Z', 'Z')), fc.constantFrom('2000-01-01T00:00:00Z', '2026-02-30T00:00:00Z', '2030-01-01T00:00:00'), anyString);
+      // Weighted towards payments that can succeed, so both outcomes are exercised.
+      const usually = <T, U>(good: fc.Arbitrary<T>, other: fc.Arbitrary<U>) => fc.oneof({ weight: 5, arbitrary: good }, { weight: 1, arbitrary: other });
+      const sometimes = <T>(arbitrary: fc.Arbitrary<T>) => fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary });
+      const payment = fc.record({
+        id: usually(fc.stringMatching(/^[A-Za-z0-9_-]{1,56}$/), fc.oneof(anyString, notAString)),
+        fromIndex: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat(3) }),
+        to: usually(fc.constantFrom(1, 2).map((n) => wallets()[n]!.id), walletRef),
+        amount: usually(fc.bigInt({ min: 1n, max: 3000n }).map(String), fc.oneof(fc.constantFrom('0', '00012', '9223372036854775808', '9223372036854775807', '-1', '1e3', ' 1'), anyString, notAString)),
+        sequence: usually(fc.nat(3).map((gap) => ({ next: gap })), fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(2 ** 53), fc.double(), anyString)),
+        expiresAt: sometimes(time),
+        reference: sometimes(fc.oneof(fc.string({ unit: 'binary', maxLength: 140 }), fc.string({ unit: 'grapheme', maxLength: 130 }), notAString)),
+        request: sometimes(fc.oneof(fc.constantFrom('fuzz-req', 'nope'), anyString)),
+        refundOf: sometimes(fc.oneof(fc.constantFrom('fuzz-first', 'nope'), anyString)),
+        extra: sometimes(fc.tuple(fc.string({ minLength: 1, maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }))),
+      });
+      await fc.assert(
+        fc.asyncProperty(payment, async (p) => {
+          const from = wallets()[p.fromIndex]!;
+          const body: Record<string, unknown> = { id: p.id, from: from.id, to: p.to, amount: p.amount };
+          body.sequence = typeof p.sequence === 'object' && p.sequence !== null && 'next' in p.sequence ? from.sequence + 1 + p.sequence.next : p.sequence;
+          for (const key of ['expiresAt', 'reference', 'request', 'refundOf'] as const) if (p[key] !== undefined) body[key] = p[key];
+          if (p.extra !== undefined && !(p.extra[0] in body)) Object.defineProperty(body, p.extra[0], { value: p.extra[1], enumerable: true, configurable: true, writable: true });
+          let signature: string;
+          try {
+            signature = signPayment(body, from.seed);
+          } catch {
+            signature = 'A'.repeat(86); // canonical JSON cannot hold this body: nothing can sign it
+          }
+          const req: RawRequest = { method: 'POST', path: '/v1/payments', token: null, body: JSON.stringify({ ...body, signature }) };
+          const response = await send(payPort, req);
+          if (response.status === 201 || response.status === 200) {
+            const view = JSON.parse(response.text) as Record<string, unknown>;
+            expect(view, describeResponse(req, response)).toMatchObject(expectedView(body));
+            expect(await paymentView(String(body.id))).toMatchObject(expectedView(body));
+            if (response.status === 201) {
+              accepted++;
+              from.sequence = body.sequence as number;
+            }
+          } else {
+            expectDocumentedProblem(req, response);
+          }
+        }),
+        { numRuns: 300 },
+      );
+      expect(accepted).toBeGreaterThan(5);
+      await expectInvariants();
     });
-    const shape = fc.record({
-      amount: fc.bigInt({ min: 1n, max: 50n }),
-      reference: fc.option(fc.string({ maxLength: 12 })),
-      expires: fc.boolean(),
-      layout: fc.constantFrom('compact', 'spaced', 'reordered'),
+
+    /** Offsets of the characters of a JSON text that are structural ({ } [ ] : ,), outside strings. */
+    function structuralPositions(text: string): number[] {
+      const positions: number[] = [];
+      let inString = false;
+      for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (inString) {
+          if (c === '\\') i++;
+          else if (c === '"') inString = false;
+        } else if (c === '"') {
+          inString = true;
+        } else if (c !== undefined && '{}[]:,'.includes(c)) {
+          positions.push(i);
+        }
+      }
+      return positions;
+    }
+
+    it('no one-character change to a signed payment is accepted as a payment with other content', async () => {
+      const interesting = [...' \t\n"\\{}[]:,0123456789-_.eEuU+aAzZ/='.split(''), '\u00e9', '\ud800', '\u0000'];
+      const mutation = fc.record({
+        position: fc.nat(),
+        kind: fc.constantFrom('replace', 'insert', 'delete', 'whitespace'),
+        char: fc.oneof(fc.constantFrom(...interesting), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+      });
+      const shape = fc.record({
+        amount: fc.bigInt({ min: 1n, max: 50n }),
+        reference: fc.option(fc.string({ maxLength: 12 })),
+        expires: fc.boolean(),
+        layout: fc.constantFrom('compact', 'spaced', 'reordered'),
+      });
+      let refused = 0;
+      let identical = 0;
+      let counter = 0;
+      await fc.assert(
+        fc.asyncProperty(shape, mutation, async (s, m) => {
+          const body = signedPayment(payer, {
+            id: `mut-${process.pid}-${++counter}`,
+            to: payee.id,
+            amount: s.amount,
+            ...(s.reference === null ? {} : { reference: s.reference }),
+            ...(s.expires ? { expiresAt: '2099-06-30T12:00:00.5Z' } : {}),
+          });
+          const ordered = s.layout === 'reordered' ? Object.fromEntries(Object.entries(body).reverse()) : body;
+          const text = s.layout === 'spaced' ? JSON.stringify(ordered, null, 1) : JSON.stringify(ordered);
+          let mutated: string;
+          if (m.kind === 'whitespace') {
+            // One JSON whitespace character after a structural character (outside strings): the same document.
+            const structural = structuralPositions(text);
+            const at = structural[m.position % structural.length]! + 1;
+            mutated = text.slice(0, at) + ' \t\n\r'[m.position % 4]! + text.slice(at);
+          } else {
+            const at = m.position % (text.length + (m.kind === 'insert' ? 1 : 0));
+            mutated = m.kind === 'delete' ? text.slice(0, at) + text.slice(at + 1) : m.kind === 'insert' ? text.slice(0, at) + m.char + text.slice(at) : text.slice(0, at) + m.char + text.slice(at + 1);
+          }
+          fc.pre(mutated !== text);
+          const req: RawRequest = { method: 'POST', path: '/v1/payments', token: null, body: mutated };
+          const response = await post(mutated);
+          let consumed = false;
+          if (response.status === 200 || response.status === 201) {
+            // Accepted: then it must be the very payment that was signed (only whitespace or an equivalent escape changed).
+            const context = describeResponse(req, response);
+            expect(JSON.parse(mutated), context).toEqual(JSON.parse(text));
+            expect(JSON.parse(response.text), context).toMatchObject(expectedView(body));
+            consumed = true;
+            identical++;
+          } else {
+            expect(m.kind, `whitespace between tokens must not matter: ${describeResponse(req, response)}`).not.toBe('whitespace');
+            expectDocumentedProblem(req, response);
+            refused++;
+          }
+          // The original is still what the platform records under this id: 201 unless the identical mutation took it first.
+          const original = await post(text);
+          expect(original.status, `${describeResponse({ ...req, body: text }, original)} after ${mutated}`).toBe(consumed ? 200 : 201);
+          expect(await paymentView(String(body.id))).toMatchObject(expectedView(body));
+        }),
+        { numRuns: 300 },
+      );
+      expect(refused).toBeGreaterThan(100);
+      expect(identical).toBeGreaterThan(20);
+      await expectInvariants();
     });
-    let refused = 0;
-    let identical = 0;
-    let counter = 0;
-    await fc.assert(
-      fc.asyncProperty(shape, mutation, async (s, m) => {
-        const body = signedPayment(payer, {
-          id: `mut-${process.pid}-${++counter}`,
-          to: payee.id,
-          amount: s.amount,
-          ...(s.reference === null ? {} : { reference: s.reference }),
-          ...(s.expires ? { expiresAt: '2099-06-30T12:00:00.5Z' } : {}),
-        });
-        const ordered = s.layout === 'reordered' ? Object.fromEntries(Object.entries(body).reverse()) : body;
-        const text = s.layout === 'spaced' ? JSON.stringify(ordered, null, 1) : JSON.stringify(ordered);
-        let mutated: string;
-        if (m.kind === 'whitespace') {
-          // One JSON whitespace character after a structural character (outside strings): the same document.
-          const structural = structuralPositions(text);
-          const at = structural[m.position % structural.length]! + 1;
-          mutated = text.slice(0, at) + ' \t\n\r'[m.position % 4]! + text.slice(at);
-        } else {
-          const at = m.position % (text.length + (m.kind === 'insert' ? 1 : 0));
-          mutated = m.kind === 'delete' ? text.slice(0, at) + text.slice(at + 1) : m.kind === 'insert' ? text.slice(0, at) + m.char + text.slice(at) : text.slice(0, at) + m.char + text.slice(at + 1);
-        }
-        fc.pre(mutated !== text);
-        const req: RawRequest = { method: 'POST', path: '/v1/payments', token: null, body: mutated };
-        const response = await post(mutated);
-        let consumed = false;
-        if (response.status === 200 || response.status === 201) {
-          // Accepted: then it must be the very payment that was signed (only whitespace or an equivalent escape changed).
-          const context = describeResponse(req, response);
-          expect(JSON.parse(mutated), context).toEqual(JSON.parse(text));
-          expect(JSON.parse(response.text), context).toMatchObject(expectedView(body));
-          consumed = true;
-          identical++;
-        } else {
-          expect(m.kind, `whitespace between tokens must not matter: ${describeResponse(req, response)}`).not.toBe('whitespace');
-          expectDocumentedProblem(req, response);
-          refused++;
-        }
-        // The original is still what the platform records under this id: 201 unless the identical mutation took it first.
-        const original = await post(text);
-        expect(original.status, `${describeResponse({ ...req, body: text }, original)} after ${mutated}`).toBe(consumed ? 200 : 201);
-        expect(await paymentView(String(body.id))).toMatchObject(expectedView(body));
-      }),
-      { numRuns: 300 },
-    );
-    expect(refused).toBeGreaterThan(100);
-    expect(identical).toBeGreaterThan(20);
-    await expectInvariants();
   });
 });

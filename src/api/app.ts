@@ -10,10 +10,11 @@ import type { Sequencer } from '../engine/sequencer.ts';
 import { EngineOverloadedError, EngineUnavailableError } from '../engine/sequencer.ts';
 import { bodyBytesMax } from '../limits.ts';
 import { hubFor } from '../events/hub.ts';
-import { WebhookDispatcher } from '../events/webhooks.ts';
+import { fileWebhookPersistence, WebhookDispatcher, type WebhookPersistence } from '../events/webhooks.ts';
 import { platformOf } from '../platform/index.ts';
 import { registerAuth } from './auth.ts';
 import { findDuplicateKey } from './json-duplicates.ts';
+import { forwardToLeader, journalSequenceHeader, type LeaderLink } from './forward.ts';
 import { createMetrics } from './metrics.ts';
 import { problem, sendProblem } from './problem.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -34,6 +35,10 @@ export interface AppOptions {
   readonly storeKind: string;
   /** Where webhook registrations are kept (in the data directory); in memory only when null. */
   readonly webhooksFile?: string | null;
+  /** On a replica: how to reach the leader, to which writes are forwarded. */
+  readonly leaderLink?: LeaderLink;
+  /** Where webhook registrations are kept, when not in a file (the store's metadata on PostgreSQL). */
+  readonly webhooks?: WebhookPersistence;
   /** A pino logger; none by default. Per-request logging is off because it costs throughput. */
   readonly logger?: FastifyBaseLogger;
 }
@@ -94,6 +99,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const platform = platformOf(options.sequencer.ledger);
+  // A replica passes writes (and the few reads only the leader can answer) to the leader before
+  // anything else runs: the leader authenticates them against its own, newest, state.
+  const link = options.leaderLink;
+  if (link !== undefined) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (options.sequencer.status !== 'replica' || request.routeOptions.url === undefined) return;
+      if (request.method === 'GET' || request.method === 'HEAD') {
+        if (request.routeOptions.config.leader !== true) return;
+      }
+      return forwardToLeader(request, reply, link);
+    });
+  }
+  // Every answer to a write names a journal batch that holds its effect, so a replica that
+  // forwarded it can wait until it has replayed that batch (read your writes).
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && options.sequencer.status === 'open') {
+      reply.header(journalSequenceHeader, String(options.sequencer.journalHead?.sequence ?? 0));
+    }
+    return payload;
+  });
   registerAuth(app, options.adminToken, platform);
   app.addSchema(Problem);
 
@@ -167,12 +192,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const metrics = createMetrics(options.sequencer);
-  await app.register(systemRoutes, { sequencer: options.sequencer, metrics, version, storeKind: options.storeKind });
+  await app.register(systemRoutes, { sequencer: options.sequencer, metrics, version, storeKind: options.storeKind, ...(link === undefined ? {} : { leaderLink: link }) });
   await app.register(assetRoutes, { sequencer: options.sequencer });
   await app.register(accountRoutes, { sequencer: options.sequencer });
   await app.register(transferRoutes, { sequencer: options.sequencer });
   const hub = hubFor(platform, options.sequencer);
-  const webhooks = new WebhookDispatcher(platform, hub, options.webhooksFile ?? null, options.logger);
+  const persistence = options.webhooks ?? (options.webhooksFile === undefined || options.webhooksFile === null ? null : fileWebhookPersistence(options.webhooksFile));
+  const webhooks = new WebhookDispatcher(platform, hub, persistence, options.logger);
+  await webhooks.attach(options.sequencer);
   app.addHook('onClose', async () => webhooks.close());
   await app.register(bankRoutes, { sequencer: options.sequencer, platform });
   await app.register(walletRoutes, { sequencer: options.sequencer, platform });

@@ -34,6 +34,8 @@ declare module 'fastify' {
     roles?: readonly Role[];
     /** Marks the few routes that need no bearer credentials. */
     public?: boolean;
+    /** A read only the leader can answer: a replica forwards it like a write. */
+    leader?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;

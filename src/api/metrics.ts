@@ -68,8 +68,13 @@ export function createMetrics(sequencer: Sequencer): Registry {
       this.set(platform instanceof Platform ? platform.walletCount : 0);
     },
   });
+  const replicated = new Counter({ name: 'tengri_replicated_batches_total', help: 'Journal batches written by the leader and replayed by this replica', registers: [registry] });
   sequencer.observe({
     onBatch(info) {
+      if (info.replicated === true) {
+        replicated.inc();
+        return;
+      }
       batches.inc();
       batchSize.observe(info.commands.length);
       commitSeconds.observe(info.commitMs / 1000);

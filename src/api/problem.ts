@@ -30,7 +30,8 @@ export const apiErrorCodes = {
   transfer_not_found: { status: 404, title: 'Transfer not found', detail: 'No transfer has this id.' },
   cursor_invalid: { status: 400, title: 'Invalid cursor', detail: 'Pass back the nextCursor of a previous page unchanged.' },
   engine_overloaded: { status: 503, title: 'Overloaded', detail: 'The sequencer queue is full; retry after the given number of seconds.' },
-  not_leader: { status: 503, title: 'Not the leader', detail: 'This process is a standby; send the request to the leader named in the body (leader) and the Location header.' },
+  not_leader: { status: 503, title: 'Not the leader', detail: 'This process is a replica and cannot pass the request on to the leader (not known yet, or the request was already forwarded once); retry, or send it to the leader named in the body (leader) and the Location header.' },
+  leader_unreachable: { status: 503, title: 'Leader unreachable', detail: 'This replica could not get an answer from the leader. A write may or may not have been applied: retry it with the same id (every write is idempotent by its id).' },
   engine_unavailable: { status: 503, title: 'Unavailable', detail: 'The sequencer is not accepting requests.' },
   internal_error: { status: 500, title: 'Internal error', detail: 'Quote the requestId when reporting this.' },
 } as const;

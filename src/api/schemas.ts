@@ -30,6 +30,7 @@ export const Problem = Type.Object(
     instance: Type.Optional(Type.String()),
     requestId: Type.Optional(Type.String()),
     errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    leader: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'not_leader: the leader to send the request to (null while not known)' })),
   },
   { $id: 'Problem', description: 'RFC 9457 problem details with a stable code' },
 );
@@ -155,9 +156,11 @@ export const SupplyView = Type.Object({
 
 export const HealthView = Type.Object({
   status: Type.String({ enum: ['ok'] }),
-  role: Type.String({ enum: ['leader'], description: 'This process holds the writer role of its ledger' }),
+  role: Type.String({ enum: ['leader', 'replica'], description: 'leader: this process writes its ledger; replica: it serves reads from its copy and forwards writes to the leader' }),
   version: Type.String(),
   store: Type.String(),
+  journalSequence: Type.Integer({ description: 'The last journal batch this process has applied' }),
+  leader: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'On a replica: the leader it forwards writes to (null while not known)' })),
 });
 
 export type TransferBodyType = Static<typeof TransferBody>;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { findDuplicateKey } from '../api/json-duplicates.ts';
 import { backup } from './backup.ts';
 import { keygen, signPaymentText } from './keys.ts';
+import { relay } from './relay.ts';
 import { start } from './start.ts';
 import { verify } from './verify.ts';
 
@@ -22,7 +23,7 @@ const program = new Command().name('tengri').description('Tengri retail CBDC pla
 
 program
   .command('start')
-  .description('start the platform: ledger engine and HTTP API on the embedded SQLite store')
+  .description('start the platform: ledger engine and HTTP API on the embedded SQLite store, or on PostgreSQL with --db')
   .option('--data <dir>', 'data directory', './.tengri')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'port to listen on (0 picks a free one)', integer(0, 65535), 8080)
@@ -31,13 +32,29 @@ program
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
   .option('--transfers-max <n>', `transfers held before new ones are refused with ledger_full (default: what fits in the heap, at most ${transfersInMemoryDefault})`, integer(1, recordsInMemoryMax))
   .option('--accounts-max <n>', `accounts held before new ones are refused with ledger_full (default: what fits in the heap, at most ${accountsInMemoryDefault})`, integer(1, recordsInMemoryMax))
-  .option('--db <url>', 'keep the journal in PostgreSQL (postgres://user@host:port/db) instead of SQLite in the data directory; several processes may share it: one leads, the others stand by')
+  .option('--db <url>', 'keep the journal in PostgreSQL (postgres://user@host:port/db) instead of SQLite in the data directory; several processes may share it: one leads (writes), the others serve reads, forward writes to it and take over when it dies')
   .option('--db-schema <name>', 'PostgreSQL schema of the ledger', 'tengri')
-  .option('--advertise <url>', 'the URL standbys name to clients for this process (default http://host:port)')
+  .option('--advertise <url>', 'the URL other processes use to reach this one, to forward writes to it when it leads (default: the address it listens on)')
+  .option('--follow', 'with --db: never lead; only serve reads and forward writes (a stateless API process)')
+  .option('--nats <url>', 'publish every event to NATS JetStream (stream TENGRI_EVENTS, subject tengri.events.<bank>) from the outbox, while this process writes')
   .option('--seed <network>', 'create a demonstration network on a ledger that has no banks yet: "pilot" (credentials go to <data>/pilot-credentials.json)')
-  .action(async (options: { data: string; host: string; port: number; batchMax: number; batchWaitMs: number; logLevel: string; transfersMax?: number; accountsMax?: number; seed?: string; db?: string; dbSchema?: string; advertise?: string }) => {
+  .action(async (options: { data: string; host: string; port: number; batchMax: number; batchWaitMs: number; logLevel: string; transfersMax?: number; accountsMax?: number; seed?: string; db?: string; dbSchema?: string; advertise?: string; follow?: boolean; nats?: string }) => {
     if (options.seed !== undefined && options.seed !== 'pilot') throw new InvalidArgumentError(`--seed: unknown network ${options.seed}; the only one is pilot`);
     await start(options);
+  });
+
+program
+  .command('relay')
+  .description("publish the ledger's events from its outbox to NATS JetStream, at least once, resuming where it stopped (runs beside tengri start)")
+  .requiredOption('--nats <url>', 'NATS server URL, e.g. nats://127.0.0.1:4222')
+  .option('--data <dir>', 'data directory of a SQLite ledger', './.tengri')
+  .option('--db <url>', 'the PostgreSQL ledger instead')
+  .option('--db-schema <name>', 'PostgreSQL schema of the ledger', 'tengri')
+  .option('--stream <name>', 'JetStream stream (created if missing)', 'TENGRI_EVENTS')
+  .option('--subject-prefix <prefix>', 'subjects are <prefix>.<bank>', 'tengri.events')
+  .option('--name <name>', 'name under which the position is saved in the ledger', 'nats')
+  .action(async (options: { nats: string; data: string; db?: string; dbSchema: string; stream: string; subjectPrefix: string; name: string }) => {
+    await relay(options);
   });
 
 program

@@ -1,16 +1,22 @@
 /**
  * `tengri start`: lock the data directory, recover the ledger from its journal, serve the API,
  * and shut down cleanly on SIGINT or SIGTERM (stop accepting, commit what is queued, close).
+ *
+ * On SQLite the process is the writer. On PostgreSQL (`--db`) it starts as a replica that serves
+ * reads and forwards writes, and becomes the writer when it takes the writer lease (see
+ * cli/leadership.ts); with `--follow` it never does.
  */
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { randomBytes } from 'node:crypto';
-import Fastify from 'fastify';
 import pino from 'pino';
-import { problem } from '../api/problem.ts';
 import { capacityHeapBytes } from '../engine/capacity.ts';
 import { buildApp } from '../api/app.ts';
-import { openEngine } from '../engine/engine.ts';
+import type { LeaderLink } from '../api/forward.ts';
+import { openEngine, openReplica, type OpenedEngine } from '../engine/engine.ts';
+import { OutboxRelay } from '../events/relay.ts';
+import { storeWebhookPersistence } from '../events/webhooks.ts';
+import { Leadership } from './leadership.ts';
 import { PostgresStore } from '../store/postgres-store.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
@@ -30,14 +36,20 @@ export interface StartOptions {
   /** A PostgreSQL URL: the journal goes there instead of the data directory's SQLite file. */
   readonly db?: string;
   readonly dbSchema?: string;
-  /** The URL other Tengri processes show clients to reach this one (default http://host:port). */
+  /** The URL other Tengri processes use to reach this one (default: the address it listens on). */
   readonly advertise?: string;
+  /** With --db: never take the writer lease; serve reads and forward writes (a pure API process). */
+  readonly follow?: boolean;
+  /** NATS server URL: the writer runs the outbox relay to JetStream in-process. */
+  readonly nats?: string;
 }
 
-/** Lease timing on PostgreSQL: a dead leader is replaced within about leaseTtlMs + standbyPollMs. */
+/** Lease timing on PostgreSQL: a dead leader is replaced within about leaseTtlMs + leasePollMs. */
 const leaseTtlMs = 3000;
 const leaseRenewMs = 1000;
-const standbyPollMs = 500;
+const leasePollMs = 500;
+/** How often a replica looks for new journal batches (at once when a forwarded write waits). */
+const replicaTailMs = 50;
 
 export async function start(options: StartOptions): Promise<void> {
   const logger = pino({ level: options.logLevel ?? 'info', redact: ['req.headers.authorization'] });
@@ -46,21 +58,26 @@ export async function start(options: StartOptions): Promise<void> {
   const releaseLock = acquireLock(dir);
   // The token is checked before anything is written, so a bad one fails a first start cleanly.
   const token = operatorToken(dir);
-  let store: Store;
-  let lease: { holder: string; token: bigint; store: PostgresStore; port: number } | null = null;
-  if (options.db === undefined) {
-    store = new SqliteStore(dir.databasePath);
-  } else {
-    const postgres = await PostgresStore.open(options.db, options.dbSchema === undefined ? {} : { schema: options.dbSchema });
-    store = postgres;
-    lease = await becomeLeader(postgres, options, logger);
-  }
-  const opened = await openEngine(store, {
+  const engineOptions = {
     batchCommandsMax: options.batchMax,
     batchWaitMs: options.batchWaitMs,
     transfersMax: options.transfersMax,
     accountsMax: options.accountsMax,
-  });
+  };
+  let store: Store;
+  let postgres: PostgresStore | null = null;
+  let opened: OpenedEngine;
+  if (options.db === undefined) {
+    if (options.follow === true) throw new Error('--follow needs --db: only a PostgreSQL ledger has a leader to follow');
+    store = new SqliteStore(dir.databasePath);
+    opened = await openEngine(store, engineOptions);
+  } else {
+    postgres = await PostgresStore.open(options.db, options.dbSchema === undefined ? {} : { schema: options.dbSchema });
+    store = postgres;
+    // Every process on PostgreSQL starts as a replica; the one that takes the writer lease is
+    // promoted in place (see cli/leadership.ts).
+    opened = await openReplica(postgres, engineOptions);
+  }
   const { sequencer } = opened;
   const capacity = sequencer.ledger.capacity;
   logger.info(
@@ -81,29 +98,39 @@ export async function start(options: StartOptions): Promise<void> {
   if (token.source === 'generated') logger.info({ tokenFile: dir.tokenPath }, 'generated the operator token (mode 0600)');
   else logger.info({ source: token.source === 'file' ? dir.tokenPath : 'TENGRI_ADMIN_TOKEN' }, 'operator token loaded');
 
-  if (options.seed === 'pilot') {
-    const seeded = await seedPilot(opened.sequencer, opened.platform, join(dir.path, 'pilot-credentials.json'));
-    if (seeded === null) logger.info('--seed pilot: the ledger already has banks; nothing seeded');
-    else logger.info({ ...seeded.counts, credentials: seeded.credentialsPath }, 'seeded the pilot network');
-  }
-  let renewTimer: NodeJS.Timeout | null = null;
-  if (lease !== null) {
-    const held = lease;
-    // Renew well before expiry; once the lease is lost, stop at once: a new leader may be writing.
-    renewTimer = setInterval(() => {
-      held.store.renewLease(held.holder, held.token, leaseTtlMs).then(
-        (kept) => {
-          if (!kept) {
-            logger.fatal({ token: String(held.token) }, 'lost the writer lease to another process; exiting');
-            void stop(70);
-          }
-        },
-        (error: unknown) => logger.warn({ err: error }, 'could not renew the writer lease; retrying'),
-      );
-    }, leaseRenewMs);
-    renewTimer.unref();
-  }
-  const app = await buildApp({ sequencer, adminToken: token.token, storeKind: store.kind, logger, webhooksFile: join(dir.path, 'webhooks.json') });
+  let relay: OutboxRelay | null = null;
+  let leadership: Leadership | null = null;
+  // Where this process is reached; known once listening (the port may be 0).
+  const link: LeaderLink = {
+    get self() {
+      return advertised;
+    },
+    leader: () => leadership?.leader() ?? null,
+    caughtUp: (sequence, timeoutMs) => leadership?.caughtUp(sequence, timeoutMs) ?? Promise.resolve(true),
+  };
+  let advertised = options.advertise ?? '';
+  const app = await buildApp({
+    sequencer,
+    adminToken: token.token,
+    storeKind: store.kind,
+    logger,
+    ...(postgres === null ? { webhooksFile: join(dir.path, 'webhooks.json') } : { webhooks: storeWebhookPersistence(postgres), leaderLink: link }),
+  });
+
+  /** What the writer does once it writes: seed the pilot network, start the outbox relay. */
+  const asWriter = async (): Promise<void> => {
+    if (options.seed === 'pilot') {
+      const seeded = await seedPilot(opened.sequencer, opened.platform, join(dir.path, 'pilot-credentials.json'));
+      if (seeded === null) logger.info('--seed pilot: the ledger already has banks; nothing seeded');
+      else logger.info({ ...seeded.counts, credentials: seeded.credentialsPath }, 'seeded the pilot network');
+    }
+    if (options.nats !== undefined) {
+      relay = await OutboxRelay.start(store, { servers: options.nats, log: logger });
+      sequencer.observe({ onBatch: () => relay?.poke() });
+      logger.info({ nats: options.nats, position: relay.position }, 'outbox relay to NATS JetStream started');
+    }
+  };
+
   let stopping = false;
   let exitCode = 0;
   const stop = async (code: number): Promise<void> => {
@@ -112,7 +139,6 @@ export async function start(options: StartOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down');
-    if (renewTimer !== null) clearInterval(renewTimer);
     if (code !== 0) {
       // A fatal stop (storage failure, lost lease) must not wait for clients: nothing more can be
       // committed here, and a new leader may already be serving.
@@ -121,8 +147,10 @@ export async function start(options: StartOptions): Promise<void> {
     } else {
       await app.close();
     }
+    const stopRelay = relay as OutboxRelay | null;
     await sequencer.close();
-    if (lease !== null) await lease.store.releaseLease(lease.holder, lease.token).catch(() => false);
+    if (stopRelay !== null) await Promise.race([stopRelay.stop(), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    if (leadership !== null) await leadership.stop();
     await store.close();
     releaseLock();
     process.exit(exitCode);
@@ -135,49 +163,36 @@ export async function start(options: StartOptions): Promise<void> {
   });
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
-  const address = await app.listen({ host: options.host, port: lease === null ? options.port : lease.port });
-  logger.info({ url: address, data: dir.path, store: store.kind }, 'listening');
-}
-
-/**
- * Waits to become the one writer of a PostgreSQL ledger. Until then the process is a standby: it
- * listens on its port and answers every request but /health with 503 `not_leader`, naming the
- * leader's URL, so clients and load balancers can go there. It polls the lease and takes it when
- * the leader's expires (a dead leader stops renewing). Returns the lease and the port to serve on.
- */
-async function becomeLeader(
-  store: PostgresStore,
-  options: StartOptions,
-  logger: pino.Logger,
-): Promise<{ holder: string; token: bigint; store: PostgresStore; port: number }> {
-  const standby = Fastify({ logger: false });
-  let leader: string | null = null;
-  standby.get('/health', async (_request, reply) => reply.code(503).send({ status: 'standby', leader }));
-  standby.setNotFoundHandler(async (request, reply) => {
-    const body = problem('not_leader', { instance: request.url.split('?')[0], detail: leader === null ? 'This process is a standby; the leader is not known yet.' : `This process is a standby; the leader is ${leader}.` });
-    reply.header('retry-after', '1');
-    if (leader !== null) reply.header('location', leader + request.url);
-    return reply.code(503).type('application/problem+json; charset=utf-8').send({ ...body, leader });
-  });
-  const address = await standby.listen({ host: options.host, port: options.port });
-  const port = Number(new URL(address).port);
-  const advertised = options.advertise ?? `http://${options.host}:${port}`;
-  const holder = `${advertised} pid ${process.pid} ${randomBytes(4).toString('hex')}`;
-  for (;;) {
-    const grant = await store.acquireLease(holder, leaseTtlMs);
-    if (grant !== null) {
-      logger.info({ token: String(grant.token) }, 'took the writer lease');
-      // Every append from now on, recovery's genesis included, carries the token.
-      store.setFencingToken(grant.token);
-      await standby.close();
-      return { holder, token: grant.token, store, port };
+  const address = await app.listen({ host: options.host, port: options.port });
+  advertised = options.advertise ?? address;
+  if (postgres === null) {
+    try {
+      await asWriter();
+    } catch (error) {
+      logger.fatal({ err: error }, 'could not start as the writer');
+      await stop(70);
+      return;
     }
-    const info = await store.leaseInfo();
-    const current = info === null ? null : info.holder.split(' pid ')[0] ?? null;
-    if (current !== leader) {
-      leader = current;
-      logger.info({ url: address, leader }, 'standby');
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(standbyPollMs, Math.max(50, info?.remainingMs ?? standbyPollMs))));
+    logger.info({ url: address, data: dir.path, store: store.kind, role: 'leader' }, 'listening');
+    return;
   }
+  leadership = new Leadership(postgres, sequencer, {
+    holder: `${advertised} pid ${process.pid} ${randomBytes(4).toString('hex')}`,
+    self: advertised,
+    follow: options.follow === true,
+    leaseTtlMs,
+    leaseRenewMs,
+    leasePollMs,
+    tailMs: replicaTailMs,
+    log: logger,
+    onPromoted: asWriter,
+    onFatal: (error) => {
+      logger.fatal({ err: error }, 'lost the writer role or could not keep the replica; exiting so a restart recovers from the journal');
+      void stop(70);
+    },
+  });
+  // A first (or only) process takes the lease in this first round, so it answers as the leader
+  // from the moment it says it is listening.
+  await leadership.start();
+  logger.info({ url: address, data: dir.path, store: store.kind, role: leadership.isLeader ? 'leader' : 'replica', leader: leadership.leader(), follow: options.follow === true, advertise: advertised }, 'listening');
 }

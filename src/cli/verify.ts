@@ -1,8 +1,9 @@
 /**
  * `tengri verify`: re-check a ledger offline. Opens the journal read-only, verifies the hash
  * chain batch by batch, replays every command (platform commands included), and checks every
- * invariant of the ledger and every cross-check of the platform's records against it. Exits 0 only if all
- * of it holds; prints what failed otherwise.
+ * invariant of the ledger and every cross-check of the platform's records against it, and that the
+ * event outbox holds exactly the events the replay produces. Exits 0 only if all of it holds;
+ * prints what failed otherwise.
  */
 import { existsSync } from 'node:fs';
 import { toHex } from '../engine/journal-chain.ts';
@@ -43,7 +44,7 @@ export async function verify(path: string, db?: { url: string; schema?: string }
     }
   }
   try {
-    const recovered = await recover(store);
+    const recovered = await recover(store, { checkOutbox: true });
     const report = recovered.report;
     return {
       ok: report.ok,

@@ -8,6 +8,7 @@ import { platformOf } from '../platform/index.ts';
 import type { Platform } from '../platform/platform.ts';
 import { defaultTiers } from '../platform/tiers.ts';
 import { defaultCapacity } from './capacity.ts';
+import { outboxEntries } from '../events/outbox.ts';
 import type { Store } from '../store/store.ts';
 import { recover } from './recovery.ts';
 import type { SequencerOptions } from './sequencer.ts';
@@ -39,7 +40,18 @@ export interface EngineOptions extends SequencerOptions {
   readonly accountsMax?: number;
 }
 
+/** Recovers the ledger and opens it as its writer (the genesis records on a first start). */
 export async function openEngine(store: Store, options: EngineOptions = {}): Promise<OpenedEngine> {
+  const opened = await openReplica(store, options);
+  await promoteEngine(opened.sequencer, options);
+  return opened;
+}
+
+/**
+ * Recovers the ledger as a replica: it serves reads and follows the journal another process
+ * writes (`sequencer.replicate`) until `promoteEngine` makes it the writer.
+ */
+export async function openReplica(store: Store, options: EngineOptions = {}): Promise<OpenedEngine> {
   const started = performance.now();
   const recovered = await recover(store);
   const recoveryMs = performance.now() - started;
@@ -48,11 +60,28 @@ export async function openEngine(store: Store, options: EngineOptions = {}): Pro
     transfersMax: options.transfersMax ?? fitting.transfersMax,
     accountsMax: options.accountsMax ?? fitting.accountsMax,
   });
-  const sequencer = new Sequencer(recovered.ledger, store, recovered.head, options);
-  if (recovered.head === null && options.genesis !== false) {
+  const platform = platformOf(recovered.ledger);
+  const sequencer = new Sequencer(recovered.ledger, store, recovered.head, {
+    ...options,
+    replica: true,
+    // The events of every batch the writer applies go into the store's outbox with the batch.
+    outbox: () => outboxEntries(platform.takeOutboxEvents()),
+  });
+  return { sequencer, platform, recoveredBatches: recovered.batches, recoveryMs };
+}
+
+/**
+ * Makes a replica the writer: from now on its batches' events are collected for the outbox, and
+ * on an empty journal the genesis records are written. The caller must hold the right to write
+ * (the SQLite data directory's lock, or the PostgreSQL writer lease) and have replicated every
+ * batch stored before it got it.
+ */
+export async function promoteEngine(sequencer: Sequencer, options: Pick<EngineOptions, 'genesis'> = {}): Promise<void> {
+  platformOf(sequencer.ledger).collectOutbox();
+  sequencer.promote();
+  if (sequencer.journalHead === null && options.genesis !== false) {
     const results = await sequencer.submit(genesisCommands, true);
     const failed = results.find((result) => !result.ok);
     if (failed !== undefined) throw new Error(`genesis failed: ${JSON.stringify(failed)}`);
   }
-  return { sequencer, platform: platformOf(recovered.ledger), recoveredBatches: recovered.batches, recoveryMs };
 }

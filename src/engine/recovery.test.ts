@@ -112,7 +112,7 @@ async function writeHistory(path: string): Promise<{ ledger: Ledger; batches: nu
 async function recoverFile(path: string, onProgress?: (batches: number) => void): Promise<Awaited<ReturnType<typeof recover>>> {
   const store = new SqliteStore(path, { readonly: true });
   try {
-    return await recover(store, onProgress);
+    return await recover(store, onProgress === undefined ? {} : { onProgress });
   } finally {
     await store.close();
   }

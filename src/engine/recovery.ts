@@ -10,9 +10,11 @@ import { journalReadPageMax } from '../limits.ts';
 import { checkInvariants, type InvariantReport } from '../ledger/invariants.ts';
 import { decodeCommands, JournalCodecError } from '../ledger/journal-codec.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { createLedger } from '../platform/index.ts';
+import { outboxEntries } from '../events/outbox.ts';
+import { createLedger, platformOf } from '../platform/index.ts';
 import { Platform } from '../platform/platform.ts';
-import { journalHeadKey, type JournalHead, type Store } from '../store/store.ts';
+import { journalHeadKey, type JournalBatch, type JournalHead, type OutboxPosition, type OutboxRecord, type Store } from '../store/store.ts';
+import type { AnyCommand } from '../ledger/types.ts';
 import { batchHash, bytesEqual, genesisHash } from './journal-chain.ts';
 
 export class RecoveryError extends Error {
@@ -34,8 +36,21 @@ export interface Recovered {
   readonly report: InvariantReport;
 }
 
-export async function recover(store: Store, onProgress?: (batches: number) => void): Promise<Recovered> {
+export interface RecoverOptions {
+  readonly onProgress?: (batches: number) => void;
+  /**
+   * Also prove the outbox: the events each replayed batch produces must be exactly the outbox rows
+   * stored with that batch (ids, keys and payloads, in order). Rows may be missing only as a
+   * pruned prefix: batches before the first stored row are not compared.
+   */
+  readonly checkOutbox?: boolean;
+}
+
+export async function recover(store: Store, options: RecoverOptions = {}): Promise<Recovered> {
+  const { onProgress } = options;
   const ledger = createLedger();
+  const outbox = options.checkOutbox === true ? new OutboxCheck(store, platformOf(ledger)) : null;
+  await outbox?.begin();
   // Read the recorded head and the stored head first and replay exactly up to the stored head:
   // a writer may append while `tengri verify` runs, and a batch appended after these reads must
   // neither be half-read nor look like a removed tail.
@@ -57,24 +72,8 @@ export async function recover(store: Store, onProgress?: (batches: number) => vo
     for (const batch of page) {
       const sequence = batch.sequence;
       if (sequence !== expected) throw new RecoveryError(`expected sequence ${expected}`, sequence);
-      if (!bytesEqual(batch.previousHash, previousHash)) throw new RecoveryError('previous hash does not match', sequence);
-      const computed = batchHash(batch.previousHash, sequence, batch.timestamp, batch.count, batch.body);
-      if (!bytesEqual(computed, batch.hash)) throw new RecoveryError('hash does not match its contents', sequence);
-      let commands;
-      try {
-        commands = decodeCommands(batch.body, ledger.extension);
-      } catch (error) {
-        if (error instanceof JournalCodecError) throw new RecoveryError(`body does not decode: ${error.message}`, sequence);
-        throw error;
-      }
-      if (commands.length !== batch.count) throw new RecoveryError('command count does not match', sequence);
-      if (batch.timestamp < ledger.timestamp) throw new RecoveryError('timestamp goes back in time', sequence);
-      const outcome = ledger.apply(commands, batch.timestamp);
-      outcome.results.forEach((result, index) => {
-        if (!result.ok) throw new RecoveryError(`command ${index} is rejected on replay (${result.code})`, sequence);
-        if (result.existed) throw new RecoveryError(`command ${index} repeats an earlier one`, sequence);
-      });
-      if (!bytesEqual(outcome.journal, batch.body)) throw new RecoveryError('replay does not reproduce the stored body', sequence);
+      const commands = replayBatch(ledger, batch, previousHash);
+      await outbox?.check(sequence);
       commandTotal += commands.length;
       previousHash = batch.hash;
       head = { sequence, timestamp: batch.timestamp, hash: batch.hash };
@@ -85,9 +84,93 @@ export async function recover(store: Store, onProgress?: (batches: number) => vo
   if (storedHead !== null && !bytesEqual(storedHead.hash, previousHash)) {
     throw new RecoveryError('the stored head is not the last batch read', last);
   }
+  await outbox?.end(last);
   const report = withPlatformChecks(ledger, checkInvariants(ledger));
   if (!report.ok) throw new RecoveryError(`invariants fail after replay: ${report.violations.join('; ')}`, head?.sequence ?? 0);
   return { ledger, head, batches: expected - 1, commands: commandTotal, report };
+}
+
+/**
+ * Checks one journal batch against the ledger it must follow (previous hash, own hash, decoding,
+ * command count, time) and applies it, requiring every command to apply exactly as it did when it
+ * was written: the re-encoded journal must equal the stored body. Returns the commands. Throws
+ * RecoveryError, and then the ledger must be thrown away (a batch may be half applied).
+ */
+export function replayBatch(ledger: Ledger, batch: JournalBatch, previousHash: Uint8Array): readonly AnyCommand[] {
+  const sequence = batch.sequence;
+  if (!bytesEqual(batch.previousHash, previousHash)) throw new RecoveryError('previous hash does not match', sequence);
+  const computed = batchHash(batch.previousHash, sequence, batch.timestamp, batch.count, batch.body);
+  if (!bytesEqual(computed, batch.hash)) throw new RecoveryError('hash does not match its contents', sequence);
+  let commands;
+  try {
+    commands = decodeCommands(batch.body, ledger.extension);
+  } catch (error) {
+    if (error instanceof JournalCodecError) throw new RecoveryError(`body does not decode: ${error.message}`, sequence);
+    throw error;
+  }
+  if (commands.length !== batch.count) throw new RecoveryError('command count does not match', sequence);
+  if (batch.timestamp < ledger.timestamp) throw new RecoveryError('timestamp goes back in time', sequence);
+  const outcome = ledger.apply(commands, batch.timestamp);
+  outcome.results.forEach((result, index) => {
+    if (!result.ok) throw new RecoveryError(`command ${index} is rejected on replay (${result.code})`, sequence);
+    if (result.existed) throw new RecoveryError(`command ${index} repeats an earlier one`, sequence);
+  });
+  if (!bytesEqual(outcome.journal, batch.body)) throw new RecoveryError('replay does not reproduce the stored body', sequence);
+  return commands;
+}
+
+/** Compares the events replay produces with the stored outbox, batch by batch (see RecoverOptions). */
+class OutboxCheck {
+  private rows: OutboxRecord[] = [];
+  private next = 0;
+  private after: OutboxPosition | null = null;
+  private done = false;
+  private firstSequence = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly store: Store,
+    private readonly platform: Platform,
+  ) {}
+
+  async begin(): Promise<void> {
+    this.platform.collectOutbox();
+    const first = await this.peek();
+    this.firstSequence = first?.sequence ?? Number.POSITIVE_INFINITY;
+  }
+
+  private async peek(): Promise<OutboxRecord | null> {
+    if (this.next < this.rows.length) return this.rows[this.next]!;
+    if (this.done) return null;
+    this.rows = await this.store.readOutbox(this.after, 4096);
+    this.next = 0;
+    if (this.rows.length === 0) {
+      this.done = true;
+      return null;
+    }
+    const last = this.rows.at(-1)!;
+    this.after = { sequence: last.sequence, index: last.index };
+    return this.rows[0]!;
+  }
+
+  async check(sequence: number): Promise<void> {
+    const produced = outboxEntries(this.platform.takeOutboxEvents());
+    if (sequence < this.firstSequence) return;
+    for (let i = 0; i < produced.length; i++) {
+      const row = await this.peek();
+      const entry = produced[i]!;
+      if (row === null || row.sequence !== sequence || row.index !== i + 1 || row.id !== entry.id || row.key !== entry.key || row.payload !== entry.payload) {
+        throw new RecoveryError(`the outbox does not hold event ${entry.id} as entry ${i + 1} of this batch`, sequence);
+      }
+      this.next++;
+    }
+    const extra = await this.peek();
+    if (extra !== null && extra.sequence <= sequence) throw new RecoveryError(`the outbox holds ${extra.id} (entry ${extra.index}), which replay does not produce`, extra.sequence);
+  }
+
+  async end(last: number): Promise<void> {
+    const extra = await this.peek();
+    if (extra !== null && extra.sequence <= last) throw new RecoveryError(`the outbox holds ${extra.id}, which replay does not produce`, extra.sequence);
+  }
 }
 
 /** The ledger's invariants plus the platform's cross-checks of its records against the ledger. */

@@ -7,7 +7,7 @@ import { decodeCommands } from '../ledger/journal-codec.ts';
 import { stateDigest } from '../ledger/state-digest.ts';
 import type { Command, CommandResult, CreateTransfer } from '../ledger/types.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
-import type { JournalBatch, JournalHead, Store } from '../store/store.ts';
+import type { JournalBatch, JournalHead, OutboxEntry, OutboxPosition, OutboxRecord, Store } from '../store/store.ts';
 import { openEngine } from './engine.ts';
 import { recover } from './recovery.ts';
 import type { BatchInfo, SequencerOptions } from './sequencer.ts';
@@ -50,12 +50,16 @@ class ControlledStore implements Store {
     gate?.fail(error);
   }
 
-  async append(batch: JournalBatch): Promise<void> {
+  async append(batch: JournalBatch, outbox?: readonly OutboxEntry[]): Promise<void> {
     this.started.push(batch);
     const gate = this.gate;
     if (gate !== null) await gate.promise;
-    await this.inner.append(batch);
+    await this.inner.append(batch, outbox);
     this.completed.push(batch.sequence);
+  }
+
+  readOutbox(after: OutboxPosition | null, limit: number): Promise<OutboxRecord[]> {
+    return this.inner.readOutbox(after, limit);
   }
 
   head(): Promise<JournalHead | null> {

@@ -11,8 +11,10 @@
 import { batchCommandsDefault, batchCommandsMax, batchWaitDefaultMs, batchWaitMaxMs, queueCommandsDefault } from '../limits.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { AnyCommand as Command, CommandResult, Transfer } from '../ledger/types.ts';
-import type { JournalHead, Store } from '../store/store.ts';
+import type { JournalBatch, JournalHead, OutboxEntry, Store } from '../store/store.ts';
 import { genesisHash, makeBatch } from './journal-chain.ts';
+import { RecoveryError, replayBatch } from './recovery.ts';
+import { okNew } from '../ledger/results.ts';
 
 export class EngineOverloadedError extends Error {
   override readonly name = 'EngineOverloadedError';
@@ -34,6 +36,16 @@ export interface SequencerOptions {
   readonly queueCommandsMax?: number;
   /** Wall clock in milliseconds. Injected so tests and simulations control time. */
   readonly clock?: () => number;
+  /**
+   * Called after each batch is applied and before it is appended: the outbox entries (events)
+   * that batch produced, written to the store in the same transaction as the batch.
+   */
+  readonly outbox?: () => readonly OutboxEntry[];
+  /**
+   * Start as a replica: `submit` is refused, and the ledger follows the journal another process
+   * writes, batch by batch, through `replicate`, until `promote` makes this the writer.
+   */
+  readonly replica?: boolean;
 }
 
 export interface BatchInfo {
@@ -44,11 +56,15 @@ export interface BatchInfo {
   readonly appliedCount: number;
   readonly commitMs: number;
   readonly applyMs: number;
+  /** The batch was written by another process and replayed here (a replica). */
+  readonly replicated?: boolean;
 }
 
 export interface SequencerObserver {
   onBatch?(info: BatchInfo): void;
   onFatal?(error: unknown): void;
+  /** A replica became the writer (`promote`). */
+  onPromote?(): void;
 }
 
 interface Request {
@@ -57,6 +73,8 @@ interface Request {
   readonly reject: (error: unknown) => void;
   readonly arrivedAt: number;
 }
+
+const noOutbox: readonly OutboxEntry[] = [];
 
 export class Sequencer {
   readonly batchCommandsMax: number;
@@ -70,7 +88,8 @@ export class Sequencer {
   /** The pending start of the next batch: an immediate when it may start now, else a timeout. */
   private timer: { readonly kind: 'immediate'; readonly handle: NodeJS.Immediate } | { readonly kind: 'timeout'; readonly handle: NodeJS.Timeout } | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
-  private state: 'open' | 'closing' | 'closed' | 'failed' = 'open';
+  private state: 'replica' | 'open' | 'closing' | 'closed' | 'failed';
+  private readonly outbox: (() => readonly OutboxEntry[]) | undefined;
   private head: JournalHead | null;
   private drained: (() => void) | null = null;
   private closing: Promise<void> | null = null;
@@ -88,6 +107,8 @@ export class Sequencer {
     this.batchWaitMs = options.batchWaitMs ?? batchWaitDefaultMs;
     this.queueCommandsMax = options.queueCommandsMax ?? queueCommandsDefault;
     this.clock = options.clock ?? Date.now;
+    this.outbox = options.outbox;
+    this.state = options.replica === true ? 'replica' : 'open';
     if (!Number.isInteger(this.batchCommandsMax) || this.batchCommandsMax < 1 || this.batchCommandsMax > batchCommandsMax) {
       throw new RangeError(`batchCommandsMax must be an integer from 1 to ${batchCommandsMax}`);
     }
@@ -109,8 +130,45 @@ export class Sequencer {
     return this.queuedCommands;
   }
 
-  get status(): 'open' | 'closing' | 'closed' | 'failed' {
+  get status(): 'replica' | 'open' | 'closing' | 'closed' | 'failed' {
     return this.state;
+  }
+
+  /**
+   * A replica applies the next batch of the journal another process wrote, with every check
+   * recovery makes (chain, hash, exact replay), and tells observers as for its own batches. A
+   * batch that does not follow or does not replay exactly fails the sequencer (its ledger may be
+   * half changed) and throws; the process must restart and recover.
+   */
+  replicate(batch: JournalBatch): void {
+    if (this.state !== 'replica') throw new Error(`only a replica replicates; this sequencer is ${this.state}`);
+    const expected = (this.head?.sequence ?? 0) + 1;
+    const applyStart = performance.now();
+    let commands: readonly Command[];
+    try {
+      if (batch.sequence !== expected) throw new RecoveryError(`expected sequence ${expected}`, batch.sequence);
+      commands = replayBatch(this.ledger, batch, this.head?.hash ?? genesisHash);
+    } catch (error) {
+      this.fail(error, []);
+      throw error;
+    }
+    const applyMs = performance.now() - applyStart;
+    this.head = { sequence: batch.sequence, timestamp: batch.timestamp, hash: batch.hash };
+    const results: CommandResult[] = commands.map(() => okNew);
+    for (const observer of this.observers) {
+      observer.onBatch?.({ sequence: batch.sequence, commands, results, expired: [], appliedCount: commands.length, commitMs: 0, applyMs, replicated: true });
+    }
+  }
+
+  /**
+   * Makes a replica the writer, from the state it has replicated. The caller must hold the
+   * store's write lease and have replicated every batch stored before it took it.
+   */
+  promote(): void {
+    if (this.state !== 'replica') throw new Error(`only a replica can be promoted; this sequencer is ${this.state}`);
+    this.state = 'open';
+    this.scheduleExpiry();
+    for (const observer of this.observers) observer.onPromote?.();
   }
 
   /**
@@ -139,7 +197,7 @@ export class Sequencer {
    */
   submit(commands: readonly Command[], unbounded = false): Promise<CommandResult[]> {
     if (this.state !== 'open') {
-      return Promise.reject(new EngineUnavailableError(`the sequencer is ${this.state}`));
+      return Promise.reject(new EngineUnavailableError(this.state === 'replica' ? 'this process is a replica: writes go to the leader' : `the sequencer is ${this.state}`));
     }
     if (commands.length === 0) return Promise.resolve([]);
     if (!unbounded && this.queuedCommands + commands.length > this.queueCommandsMax) {
@@ -165,6 +223,10 @@ export class Sequencer {
 
   private async closeOnce(): Promise<void> {
     if (this.state === 'closed') return;
+    if (this.state === 'replica') {
+      this.state = 'closed';
+      return;
+    }
     if (this.state === 'open') this.state = 'closing';
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     this.cancelTimer();
@@ -263,7 +325,7 @@ export class Sequencer {
       if (outcome.appliedCount > 0 || outcome.expired.length > 0) {
         sequence = (this.head?.sequence ?? 0) + 1;
         const batch = makeBatch(this.head?.hash ?? genesisHash, sequence, timestamp, outcome.appliedCount, outcome.journal);
-        const append = this.store.append(batch);
+        const append = this.store.append(batch, this.outbox?.() ?? noOutbox);
         this.appending = append;
         try {
           await append;

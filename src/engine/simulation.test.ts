@@ -61,7 +61,7 @@ import { Ledger } from '../ledger/ledger.ts';
 import { stateDigest } from '../ledger/state-digest.ts';
 import type { AccountStatus, Command, CommandResult, CreateAccount, CreateAsset, CreateTransfer, PostPending, Transfer, VoidPending } from '../ledger/types.ts';
 import { transfersInMemoryDefault } from '../limits.ts';
-import type { JournalBatch, JournalHead, Store } from '../store/store.ts';
+import type { JournalBatch, JournalHead, OutboxRecord, Store } from '../store/store.ts';
 import { journalHeadKey, StoreConflictError } from '../store/store.ts';
 import { genesisCommands } from './engine.ts';
 import { recover } from './recovery.ts';
@@ -282,8 +282,14 @@ class SimulatedStore implements Store {
     return last === undefined ? null : { sequence: last.sequence, timestamp: last.timestamp, hash: last.hash.slice() };
   }
 
-  async append(batch: JournalBatch): Promise<void> {
+  /** The simulation runs the ledger core alone, which produces no outbox entries. */
+  async readOutbox(): Promise<OutboxRecord[]> {
+    return [];
+  }
+
+  async append(batch: JournalBatch, outbox: readonly unknown[] = []): Promise<void> {
     if (!this.faulty) throw new Error('the checker view is read-only');
+    if (outbox.length > 0) throw new Error('the simulation does not model the outbox');
     if (this.dead) return never();
     this.appending++;
     try {

@@ -6,13 +6,18 @@
  * behind it, so a receiver sees each bank's events in commit order.
  *
  * Registrations and the number of the last delivered event are kept in `<data dir>/webhooks.json`
- * (mode 0600: it holds the secrets), so a restart resumes where delivery stopped. Events are
- * de-duplicated by their `id` (`<bank>:<seq>`), which never changes.
+ * (mode 0600: it holds the secrets) on SQLite, and in the store's metadata (key `webhooks`) on
+ * PostgreSQL, where a standby that takes over must find them; a restart or a fail-over resumes
+ * where delivery stopped. Events are de-duplicated by their `id` (`<bank>:<seq>`), which never
+ * changes. Only the writer delivers: a replica's dispatcher stays inactive until its sequencer is
+ * promoted (registrations made through a replica are forwarded to the leader).
  *
  * Signature header: `Tengri-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { Sequencer } from '../engine/sequencer.ts';
+import type { Store } from '../store/store.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import { eventJson } from '../api/platform-views.ts';
 import type { Platform } from '../platform/platform.ts';
@@ -33,6 +38,41 @@ export interface WebhookStatus {
   readonly failures: number;
   readonly lastError: string | null;
   readonly nextAttemptAt: string | null;
+}
+
+/** Where registrations and delivery progress are kept (JSON text holding the secrets). */
+export interface WebhookPersistence {
+  load(): Promise<string | null>;
+  save(text: string): Promise<void>;
+}
+
+/** A file written 0600 through a rename, so a crash leaves the old or the new contents. */
+export function fileWebhookPersistence(file: string): WebhookPersistence {
+  return {
+    async load() {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
+    },
+    async save(text) {
+      const temporary = `${file}.tmp`;
+      writeFileSync(temporary, text, { mode: 0o600 });
+      renameSync(temporary, file);
+    },
+  };
+}
+
+export const webhooksMetaKey = 'webhooks';
+
+/** The store's metadata: shared by every process on a PostgreSQL ledger, so it survives a fail-over. */
+export function storeWebhookPersistence(store: Store): WebhookPersistence {
+  return {
+    load: () => store.getMeta(webhooksMetaKey),
+    save: (text) => store.setMeta(webhooksMetaKey, text),
+  };
 }
 
 const backoffStartMs = 1000;
@@ -68,28 +108,56 @@ export class WebhookDispatcher {
   private readonly workers = new Map<string, Worker>();
   private closed = false;
 
+  private active = false;
+  private activating: Promise<void> | null = null;
+
   constructor(
     private readonly platform: Platform,
     private readonly hub: EventHub,
-    private readonly file: string | null,
+    private readonly persistence: WebhookPersistence | null,
     private readonly log?: FastifyBaseLogger,
   ) {
     this.registrations = new Map();
-    if (file !== null) {
-      try {
-        const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, WebhookRegistration>;
-        for (const [bank, registration] of Object.entries(saved)) this.registrations.set(bank, registration);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
-    }
     hub.subscribe('*', (event) => {
       if (this.registrations.has(event.bank)) this.kick(event.bank);
     });
-    for (const bank of this.registrations.keys()) this.kick(bank);
   }
 
-  register(bank: string, url: string): { url: string; secret: string; delivered: number } {
+  /**
+   * Loads the registrations and starts delivering: at once when `sequencer` writes, else when it
+   * is promoted (a replica never delivers). Resolves once active or, for a replica, at once.
+   */
+  async attach(sequencer: Sequencer): Promise<void> {
+    if (sequencer.status === 'replica') {
+      sequencer.observe({
+        onPromote: () => {
+          this.activate().catch((error: unknown) => this.log?.error({ err: error }, 'could not load the webhook registrations; webhooks are not delivered'));
+        },
+      });
+      return;
+    }
+    await this.activate();
+  }
+
+  /** Loads the registrations and starts delivering. */
+  activate(): Promise<void> {
+    this.activating ??= (async () => {
+      const saved = this.persistence === null ? null : await this.persistence.load();
+      if (saved !== null) {
+        for (const [bank, registration] of Object.entries(JSON.parse(saved) as Record<string, WebhookRegistration>)) this.registrations.set(bank, registration);
+      }
+      this.active = true;
+      for (const bank of this.registrations.keys()) this.kick(bank);
+    })();
+    return this.activating;
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  async register(bank: string, url: string): Promise<{ url: string; secret: string; delivered: number }> {
+    if (!this.active) throw new Error('webhooks are registered with the leader');
     const secret = `whsec_${randomBytes(32).toString('base64url')}`;
     // Start after the events already committed: a new endpoint receives what happens from now on
     // (earlier events are in GET /v1/events).
@@ -99,7 +167,7 @@ export class WebhookDispatcher {
     const previous = this.registrations.get(bank);
     this.registrations.set(bank, registration);
     try {
-      this.save();
+      await this.save();
     } catch (error) {
       if (previous === undefined) this.registrations.delete(bank);
       else this.registrations.set(bank, previous);
@@ -120,7 +188,8 @@ export class WebhookDispatcher {
     return { url, secret, delivered: registration.delivered };
   }
 
-  remove(bank: string): boolean {
+  async remove(bank: string): Promise<boolean> {
+    if (!this.active) throw new Error('webhooks are removed at the leader');
     const removed = this.registrations.delete(bank);
     const worker = this.workers.get(bank);
     if (worker !== undefined) {
@@ -132,7 +201,7 @@ export class WebhookDispatcher {
         worker.timer = null;
       }
     }
-    if (removed) this.save();
+    if (removed) await this.save();
     return removed;
   }
 
@@ -150,38 +219,39 @@ export class WebhookDispatcher {
     };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
+    for (const worker of this.workers.values()) if (worker.timer !== null) clearTimeout(worker.timer);
     if (this.saveTimer !== null) {
       clearTimeout(this.saveTimer);
       this.saveTimer = null;
-      this.save();
+      await this.save().catch((error: unknown) => this.log?.error({ err: error }, 'could not save webhook delivery progress'));
     }
-    for (const worker of this.workers.values()) if (worker.timer !== null) clearTimeout(worker.timer);
   }
 
   private saveTimer: NodeJS.Timeout | null = null;
 
   /** Delivery progress is saved at most twice a second; a crash redelivers at most that much. */
   private saveSoon(): void {
-    if (this.saveTimer !== null || this.file === null) return;
+    if (this.saveTimer !== null || this.persistence === null) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
-      try {
-        this.save();
-      } catch (error) {
-        // Delivery goes on; after a restart some events are delivered again (at least once).
-        this.log?.error({ err: error }, 'could not save webhook delivery progress');
-      }
+      // Delivery goes on; after a restart some events are delivered again (at least once).
+      this.save().catch((error: unknown) => this.log?.error({ err: error }, 'could not save webhook delivery progress'));
     }, 500);
     this.saveTimer.unref();
   }
 
-  private save(): void {
-    if (this.file === null) return;
-    const temporary = `${this.file}.tmp`;
-    writeFileSync(temporary, JSON.stringify(Object.fromEntries(this.registrations), null, 2), { mode: 0o600 });
-    renameSync(temporary, this.file);
+  private saving: Promise<void> = Promise.resolve();
+
+  /** Saves the registrations as they are now; saves run one after another, never interleaved. */
+  private save(): Promise<void> {
+    const persistence = this.persistence;
+    if (persistence === null) return Promise.resolve();
+    const text = JSON.stringify(Object.fromEntries(this.registrations), null, 2);
+    const saved = this.saving.then(() => persistence.save(text));
+    this.saving = saved.catch(() => undefined);
+    return saved;
   }
 
   private kick(bank: string): void {
@@ -190,7 +260,7 @@ export class WebhookDispatcher {
       worker = { running: false, failures: 0, lastError: null, nextAttemptAt: null, timer: null, gap: null };
       this.workers.set(bank, worker);
     }
-    if (worker.running || worker.timer !== null || this.closed) return;
+    if (worker.running || worker.timer !== null || this.closed || !this.active) return;
     worker.running = true;
     void this.drain(bank, worker).finally(() => {
       worker.running = false;

@@ -241,6 +241,8 @@ export class Platform implements LedgerExtension {
   private readonly operations = new Map<string, OperationState>();
   /** Events of committed and uncommitted commands not yet taken by `takeNewEvents`. */
   private newEvents: PlatformEvent[] = [];
+  /** Events not yet taken by `takeOutboxEvents`; null until `collectOutbox()` (only a writer has an outbox). */
+  private outboxEvents: PlatformEvent[] | null = null;
   private readonly eventsPerBank: number;
   private readonly validPublicKey: (publicKey: string) => boolean;
   private context!: ExtensionContext;
@@ -433,6 +435,23 @@ export class Platform implements LedgerExtension {
     return events;
   }
 
+  /**
+   * From now on every event is also kept for `takeOutboxEvents`, which the sequencer calls after
+   * applying each batch so the batch's events go into the store's outbox with it. Replicas and
+   * recovery do not collect: their events are in the outbox already.
+   */
+  collectOutbox(): void {
+    this.outboxEvents ??= [];
+  }
+
+  /** The events produced since the last call (empty unless `collectOutbox()` was called). */
+  takeOutboxEvents(): PlatformEvent[] {
+    const events = this.outboxEvents;
+    if (events === null || events.length === 0) return [];
+    this.outboxEvents = [];
+    return events;
+  }
+
   /** A bank's totals for one UTC day (days since the epoch), with opening and closing balances. */
   statement(bank: string, day: number): DayStatement | undefined {
     const b = this.banks.get(bank);
@@ -545,6 +564,7 @@ export class Platform implements LedgerExtension {
         }
       }
       this.newEvents.push(event);
+      this.outboxEvents?.push(event);
       // Nobody takes new events while a journal is replayed: keep the latest ones only, dropping
       // in chunks so this stays amortised O(1).
       if (this.newEvents.length >= this.eventsPerBank * 8) this.newEvents = this.newEvents.slice(-this.eventsPerBank * 4);

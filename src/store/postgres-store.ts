@@ -7,6 +7,7 @@
  * processes opening the same schema at once do not race):
  *
  *   journal(sequence bigint PK, timestamp bigint, count integer, previous_hash bytea, hash bytea, body bytea)
+ *   outbox(sequence bigint, idx integer, id text, key text, payload text, PK (sequence, idx))
  *   meta(key text PK, value text)
  *   writer_lease(id smallint PK CHECK (id = 1), holder text, token bigint NOT NULL, expires_at timestamptz)
  *
@@ -21,13 +22,15 @@
  *   WITH lease    AS (SELECT token, live FROM writer_lease WHERE id = 1 FOR SHARE),
  *        head     AS (SELECT coalesce(max(sequence), 0) FROM journal),
  *        inserted AS (INSERT INTO journal ... WHERE head = $sequence - 1 AND <fencing holds> RETURNING sequence),
+ *        outbox   AS (INSERT INTO outbox SELECT sequence, ... FROM inserted, unnest($ids, $keys, $payloads) WITH ORDINALITY),
  *        anchor   AS (INSERT INTO meta ('journal.head', sequence) ... ON CONFLICT DO UPDATE)
  *   SELECT head, count(inserted), lease.token, lease.live
  *
  * (a) the batch goes in only when its sequence is the stored head + 1; two appends of the same
  *     sequence that both pass that check meet at the primary key, and the loser's unique
  *     violation becomes StoreConflictError; (b) the fencing condition below must hold; (c) the
- *     batch row and the `journal.head` meta anchor are written by the same statement. When no row
+ *     batch row, its outbox rows (the events it produced, as three parallel text arrays) and the
+ *     `journal.head` meta anchor are written by the same statement: all of them or none. When no row
  *     was inserted, the returned head and lease tell which refusal it was, and nothing was
  *     written. Because it is a single statement in autocommit, no lock is ever held while the
  *     server waits for this process: a stalled or killed Tengri process cannot leave the lease
@@ -75,7 +78,7 @@
  * Tokens stay `bigint`.
  */
 import pg from 'pg';
-import type { JournalBatch, JournalHead, Store } from './store.ts';
+import type { JournalBatch, JournalHead, OutboxEntry, OutboxPosition, OutboxRecord, Store } from './store.ts';
 import { journalHeadKey, StoreConflictError } from './store.ts';
 
 /** The append was refused because this store's fencing token is not the live lease's. */
@@ -220,13 +223,13 @@ export class PostgresStore implements Store {
     await bootstrap.connect();
     const setup: string[] = [];
     try {
-      const tables = [`${s}.journal`, `${s}.meta`, `${s}.writer_lease`];
+      const tables = [`${s}.journal`, `${s}.meta`, `${s}.writer_lease`, `${s}.outbox`];
       const triggerNames = triggerSql(s).map(([name]) => name);
       const state = await bootstrap.query<{ synchronous_commit: string; tables: boolean; triggers: number }>(
         `SELECT current_setting('synchronous_commit') AS synchronous_commit,
-                to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS tables,
+                to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL AS tables,
                 (SELECT count(*)::integer FROM pg_trigger
-                   WHERE tgrelid IN (to_regclass($1), to_regclass($3)) AND tgname = ANY($4::text[]) AND NOT tgisinternal) AS triggers`,
+                   WHERE tgrelid IN (to_regclass($1), to_regclass($3)) AND tgname = ANY($5::text[]) AND NOT tgisinternal) AS triggers`,
         [...tables, triggerNames],
       );
       const row = state.rows[0]!;
@@ -295,7 +298,7 @@ export class PostgresStore implements Store {
   }
 
   /** Appends one batch in one round trip; see the file header for the statement and its checks. */
-  async append(batch: JournalBatch): Promise<void> {
+  async append(batch: JournalBatch, outbox: readonly OutboxEntry[] = []): Promise<void> {
     this.refuseIfReadonly();
     requireSafeInteger(batch.sequence, 'sequence', Number.MIN_SAFE_INTEGER);
     requireSafeInteger(batch.timestamp, 'timestamp', Number.MIN_SAFE_INTEGER);
@@ -310,6 +313,9 @@ export class PostgresStore implements Store {
       copyBytes(batch.body),
       token === null ? null : token.toString(),
       journalHeadKey,
+      outbox.map((entry) => entry.id),
+      outbox.map((entry) => entry.key),
+      outbox.map((entry) => entry.payload),
     ];
     let row: AppendRow;
     try {
@@ -346,6 +352,14 @@ export class PostgresStore implements Store {
       hash: toBytes(row.hash, 'hash'),
       body: toBytes(row.body, 'body'),
     }));
+  }
+
+  async readOutbox(after: OutboxPosition | null, limit: number): Promise<OutboxRecord[]> {
+    requireSafeInteger(limit, 'limit', 0);
+    if (limit === 0) return [];
+    const values = [String(after?.sequence ?? 0), String(after?.index ?? 0), String(limit)];
+    const result = await this.withClient((c) => c.query<{ sequence: string; idx: number; id: string; key: string; payload: string }>({ name: 'tengri.readOutbox', text: this.sql.readOutbox, values }));
+    return result.rows.map((row) => ({ sequence: safeInteger(row.sequence, 'outbox sequence'), index: row.idx, id: row.id, key: row.key, payload: row.payload }));
   }
 
   async getMeta(key: string): Promise<string | null> {
@@ -432,6 +446,14 @@ function createSql(s: string): string {
       body          bytea   NOT NULL
     );
     CREATE TABLE IF NOT EXISTS ${s}.meta (key text PRIMARY KEY, value text NOT NULL);
+    CREATE TABLE IF NOT EXISTS ${s}.outbox (
+      sequence bigint  NOT NULL,
+      idx      integer NOT NULL,
+      id       text    NOT NULL,
+      key      text    NOT NULL,
+      payload  text    NOT NULL,
+      PRIMARY KEY (sequence, idx)
+    );
     CREATE TABLE IF NOT EXISTS ${s}.writer_lease (
       id         smallint PRIMARY KEY CHECK (id = 1),
       holder     text,
@@ -470,10 +492,15 @@ function statements(s: string) {
     head: `SELECT sequence, timestamp, hash FROM ${s}.journal ORDER BY sequence DESC LIMIT 1`,
     read: `SELECT sequence, timestamp, count, previous_hash, hash, body FROM ${s}.journal WHERE sequence >= $1::bigint ORDER BY sequence LIMIT $2::bigint`,
     getMeta: `SELECT value FROM ${s}.meta WHERE key = $1`,
+    /** $1, $2: the position to read after; $3 limit. */
+    // Ordered by the bigint columns (an ORDER BY name would pick the text output column).
+    readOutbox: `SELECT o.sequence::text AS sequence, o.idx, o.id, o.key, o.payload FROM ${s}.outbox AS o
+      WHERE (o.sequence, o.idx) > ($1::bigint, $2::integer) ORDER BY o.sequence, o.idx LIMIT $3::bigint`,
     setMeta: `INSERT INTO ${s}.meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
     /**
      * $1 sequence, $2 timestamp, $3 count, $4 previous_hash, $5 hash, $6 body,
-     * $7 fencing token (NULL: none), $8 the meta key of the recorded head.
+     * $7 fencing token (NULL: none), $8 the meta key of the recorded head,
+     * $9, $10, $11 the outbox entries' ids, keys and payloads (parallel arrays, possibly empty).
      */
     append: `
       WITH lease AS (
@@ -491,6 +518,10 @@ function statements(s: string) {
                    ELSE EXISTS (SELECT 1 FROM lease WHERE token = $7::bigint AND live)
               END
         RETURNING sequence
+      ), outbox AS (
+        INSERT INTO ${s}.outbox (sequence, idx, id, key, payload)
+        SELECT inserted.sequence, o.idx, o.id, o.key, o.payload
+        FROM inserted, unnest($9::text[], $10::text[], $11::text[]) WITH ORDINALITY AS o(id, key, payload, idx)
       ), anchor AS (
         INSERT INTO ${s}.meta (key, value)
         SELECT $8::text, sequence::text FROM inserted

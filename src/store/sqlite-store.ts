@@ -4,7 +4,7 @@
  * synchronous, which suits the single writer: an append is one short transaction with one row.
  */
 import Database from 'better-sqlite3';
-import type { JournalBatch, JournalHead, Store } from './store.ts';
+import type { JournalBatch, JournalHead, OutboxEntry, OutboxPosition, OutboxRecord, Store } from './store.ts';
 import { journalHeadKey, StoreConflictError } from './store.ts';
 
 interface BatchRow {
@@ -24,6 +24,9 @@ export class SqliteStore implements Store {
   private readonly selectFrom: Database.Statement;
   private readonly selectMeta: Database.Statement;
   private readonly upsertMeta: Database.Statement;
+  private readonly insertOutbox: Database.Statement;
+  /** Null for a read-only store of a journal written before the outbox existed. */
+  private readonly selectOutbox: Database.Statement | null;
 
   private readonly readonly: boolean;
 
@@ -43,6 +46,14 @@ export class SqliteStore implements Store {
           body          BLOB NOT NULL
         );
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS outbox (
+          sequence INTEGER NOT NULL,
+          idx      INTEGER NOT NULL,
+          id       TEXT NOT NULL,
+          key      TEXT NOT NULL,
+          payload  TEXT NOT NULL,
+          PRIMARY KEY (sequence, idx)
+        ) WITHOUT ROWID;
         CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON journal
           BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
         CREATE TRIGGER IF NOT EXISTS journal_no_replace BEFORE INSERT ON journal
@@ -63,6 +74,10 @@ export class SqliteStore implements Store {
     this.selectHead = this.db.prepare('SELECT sequence, timestamp, hash FROM journal ORDER BY sequence DESC LIMIT 1');
     this.selectFrom = this.db.prepare('SELECT * FROM journal WHERE sequence >= ? ORDER BY sequence LIMIT ?');
     this.selectMeta = this.db.prepare('SELECT value FROM meta WHERE key = ?');
+    // A read-only store of a journal written before the outbox existed has no outbox table.
+    const hasOutbox = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").get() !== undefined;
+    this.insertOutbox = options.readonly === true ? this.db.prepare('SELECT 1') : this.db.prepare('INSERT INTO outbox (sequence, idx, id, key, payload) VALUES (?, ?, ?, ?, ?)');
+    this.selectOutbox = hasOutbox ? this.db.prepare('SELECT sequence, idx, id, key, payload FROM outbox WHERE (sequence, idx) > (?, ?) ORDER BY sequence, idx LIMIT ?') : null;
     this.upsertMeta = options.readonly === true
       ? this.db.prepare('SELECT 1')
       : this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
@@ -73,20 +88,20 @@ export class SqliteStore implements Store {
     return row === undefined ? null : { sequence: row.sequence, timestamp: row.timestamp, hash: new Uint8Array(row.hash) };
   }
 
-  async append(batch: JournalBatch): Promise<void> {
+  async append(batch: JournalBatch, outbox: readonly OutboxEntry[] = []): Promise<void> {
     if (this.readonly) throw new Error('the store is open read-only');
-    this.appendTransaction(batch);
+    this.appendTransaction(batch, outbox);
   }
 
   /**
-   * One transaction: the batch row, and the head sequence recorded in `meta` as an anchor, so
-   * that recovery notices batches removed from the end of the journal.
+   * One transaction: the batch row, its outbox entries, and the head sequence recorded in `meta`
+   * as an anchor, so that recovery notices batches removed from the end of the journal.
    */
-  private readonly appendTransaction = (batch: JournalBatch): void => {
-    this.db.transaction(() => this.appendRows(batch))();
+  private readonly appendTransaction = (batch: JournalBatch, outbox: readonly OutboxEntry[]): void => {
+    this.db.transaction(() => this.appendRows(batch, outbox))();
   };
 
-  private appendRows(batch: JournalBatch): void {
+  private appendRows(batch: JournalBatch, outbox: readonly OutboxEntry[]): void {
     const info = this.insert.run({
       sequence: batch.sequence,
       timestamp: batch.timestamp,
@@ -96,7 +111,17 @@ export class SqliteStore implements Store {
       body: Buffer.from(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength),
     });
     if (info.changes !== 1) throw new StoreConflictError(`journal batch ${batch.sequence} does not follow the stored head`);
+    for (let i = 0; i < outbox.length; i++) {
+      const entry = outbox[i]!;
+      this.insertOutbox.run(batch.sequence, i + 1, entry.id, entry.key, entry.payload);
+    }
     this.upsertMeta.run(journalHeadKey, String(batch.sequence));
+  }
+
+  async readOutbox(after: OutboxPosition | null, limit: number): Promise<OutboxRecord[]> {
+    if (this.selectOutbox === null) return [];
+    const rows = this.selectOutbox.all(after?.sequence ?? 0, after?.index ?? 0, limit) as { sequence: number; idx: number; id: string; key: string; payload: string }[];
+    return rows.map((row) => ({ sequence: row.sequence, index: row.idx, id: row.id, key: row.key, payload: row.payload }));
   }
 
   async read(fromSequence: number, limit: number): Promise<JournalBatch[]> {

@@ -256,6 +256,55 @@ export function describeStoreContract<Location>(name: string, factory: StoreFact
       expect((await again.head())?.sequence).toBe(1);
     });
 
+    it('outbox: entries are written with their batch, numbered from 1 per batch, and read in commit order after a position', async () => {
+      const { store, location } = await fresh();
+      const entry = (n: number) => ({ id: `bank-${n % 3}:${n}`, key: `bank-${n % 3}`, payload: JSON.stringify({ n, text: 'tenge ₸ 😀 "quoted"' }) });
+      expect(await store.readOutbox(null, 10)).toEqual([]);
+      await store.append(sampleBatch(1), [entry(1), entry(2), entry(3)]);
+      await store.append(sampleBatch(2));
+      await store.append(sampleBatch(3), []);
+      await store.append(sampleBatch(4), [entry(4)]);
+      const all = await store.readOutbox(null, 100);
+      expect(all.map((r) => [r.sequence, r.index, r.id])).toEqual([
+        [1, 1, 'bank-1:1'],
+        [1, 2, 'bank-2:2'],
+        [1, 3, 'bank-0:3'],
+        [4, 1, 'bank-1:4'],
+      ]);
+      expect(all[0]).toEqual({ sequence: 1, index: 1, ...entry(1) });
+      expect((await store.readOutbox({ sequence: 1, index: 1 }, 2)).map((r) => r.id)).toEqual(['bank-2:2', 'bank-0:3']);
+      expect((await store.readOutbox({ sequence: 1, index: 3 }, 10)).map((r) => r.id)).toEqual(['bank-1:4']);
+      expect((await store.readOutbox({ sequence: 2, index: 0 }, 10)).map((r) => r.id)).toEqual(['bank-1:4']);
+      expect(await store.readOutbox({ sequence: 4, index: 1 }, 10)).toEqual([]);
+      expect(await store.readOutbox(null, 0)).toEqual([]);
+      const again = await reopen(store, location);
+      expect(await again.readOutbox(null, 100)).toEqual(all);
+    });
+
+    it('outbox: reads in numeric order of sequence and index, past 9 and 99', async () => {
+      const { store } = await fresh();
+      for (let sequence = 1; sequence <= 12; sequence++) {
+        const entries = sequence === 11 ? Array.from({ length: 12 }, (_, i) => ({ id: `b:${sequence}.${i + 1}`, key: 'b', payload: '{}' })) : [{ id: `b:${sequence}`, key: 'b', payload: '{}' }];
+        await store.append(sampleBatch(sequence), entries);
+      }
+      const all = await store.readOutbox(null, 100);
+      expect(all.map((r) => `${r.sequence}.${r.index}`)).toEqual([
+        ...Array.from({ length: 10 }, (_, i) => `${i + 1}.1`),
+        ...Array.from({ length: 12 }, (_, i) => `11.${i + 1}`),
+        '12.1',
+      ]);
+      expect((await store.readOutbox({ sequence: 9, index: 1 }, 3)).map((r) => `${r.sequence}.${r.index}`)).toEqual(['10.1', '11.1', '11.2']);
+      expect((await store.readOutbox({ sequence: 11, index: 9 }, 2)).map((r) => `${r.sequence}.${r.index}`)).toEqual(['11.10', '11.11']);
+    });
+
+    it('outbox: a refused append writes none of its entries', async () => {
+      const { store } = await fresh();
+      await store.append(sampleBatch(1), [{ id: 'a:1', key: 'a', payload: '{}' }]);
+      await expect(store.append(sampleBatch(1), [{ id: 'a:2', key: 'a', payload: '{}' }])).rejects.toBeInstanceOf(StoreConflictError);
+      await expect(store.append(sampleBatch(3), [{ id: 'a:3', key: 'a', payload: '{}' }])).rejects.toBeInstanceOf(StoreConflictError);
+      expect((await store.readOutbox(null, 10)).map((r) => r.id)).toEqual(['a:1']);
+    });
+
     it('close is idempotent', async () => {
       const { store } = await fresh();
       await store.close();

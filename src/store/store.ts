@@ -5,7 +5,11 @@
  *
  * An implementation must make `append` durable before its promise resolves, must refuse a batch
  * whose sequence is not exactly one more than the last one stored, and must never change or
- * remove a stored batch. SQLite implements it now; PostgreSQL implements the same interface next.
+ * remove a stored batch. SQLite (the embedded default) and PostgreSQL implement it.
+ *
+ * The store also keeps the **outbox**: the events a batch produced (see events/outbox.ts), written
+ * in the same transaction as the batch, so an event exists exactly when its batch does. A relay
+ * reads it in order (`readOutbox`) and publishes each event at least once.
  */
 
 export interface JournalBatch {
@@ -35,6 +39,24 @@ export interface JournalHead {
  */
 export const journalHeadKey = 'journal.head';
 
+/** One event for the outbox: a stable id (for de-duplication), a routing key and a JSON payload. */
+export interface OutboxEntry {
+  /** Never changes and never repeats (`<bank>:<seq>` for platform events). */
+  readonly id: string;
+  /** Where it is routed: the bank the event belongs to (one NATS subject per key). */
+  readonly key: string;
+  /** The event as JSON text. */
+  readonly payload: string;
+}
+
+/** Position of an outbox entry: the batch that wrote it and its place in that batch, from 1. */
+export interface OutboxPosition {
+  readonly sequence: number;
+  readonly index: number;
+}
+
+export interface OutboxRecord extends OutboxEntry, OutboxPosition {}
+
 export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
 }
@@ -43,8 +65,13 @@ export interface Store {
   readonly kind: string;
   /** The last stored batch, or null for an empty journal. */
   head(): Promise<JournalHead | null>;
-  /** Appends one batch durably. Rejects with StoreConflictError unless sequence = head + 1. */
-  append(batch: JournalBatch): Promise<void>;
+  /**
+   * Appends one batch durably, with its outbox entries in the same transaction (all or nothing).
+   * Rejects with StoreConflictError unless sequence = head + 1; a refused append writes nothing.
+   */
+  append(batch: JournalBatch, outbox?: readonly OutboxEntry[]): Promise<void>;
+  /** Up to `limit` outbox entries strictly after `after` (null: from the start), in commit order. */
+  readOutbox(after: OutboxPosition | null, limit: number): Promise<OutboxRecord[]>;
   /** Up to `limit` batches with sequence >= fromSequence, in order. */
   read(fromSequence: number, limit: number): Promise<JournalBatch[]>;
   getMeta(key: string): Promise<string | null>;

@@ -233,7 +233,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; hub: E
 
   app.get(
     '/v1/webhook',
-    { config: { roles: ['bank'] }, schema: { summary: "The bank's webhook and its delivery state", tags: ['events'], response: { 200: WebhookStatusView, ...problems } } },
+    { config: { roles: ['bank'], leader: true }, schema: { summary: "The bank's webhook and its delivery state", tags: ['events'], response: { 200: WebhookStatusView, ...problems } } },
     async (request, reply) => {
       const status = webhooks.status(request.principal!.id);
       if (status === null) return sendProblem(reply, 'webhook_not_found');
@@ -245,7 +245,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform; hub: E
     '/v1/webhook',
     { config: { roles: ['bank'] }, schema: { summary: "Remove the bank's webhook", tags: ['events'], body: NoBody, response: { 204: Type.Null(), ...problems } }, preValidation: noBodyMeansEmpty },
     async (request, reply) => {
-      if (!webhooks.remove(request.principal!.id)) return sendProblem(reply, 'webhook_not_found');
+      if (!(await webhooks.remove(request.principal!.id))) return sendProblem(reply, 'webhook_not_found');
       return reply.code(204).send(null);
     },
   );

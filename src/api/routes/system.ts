@@ -6,21 +6,24 @@ import { toHex } from '../../engine/journal-chain.ts';
 import { withPlatformChecks } from '../../engine/recovery.ts';
 import { checkInvariants } from '../../ledger/invariants.ts';
 import { sendProblem } from '../problem.ts';
+import type { LeaderLink } from '../forward.ts';
 import { HealthView, SupplyView } from '../schemas.ts';
 
-export const systemRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; metrics: Registry; version: string; storeKind: string }> = async (
+export const systemRoutes: FastifyPluginAsyncTypebox<{ sequencer: Sequencer; metrics: Registry; version: string; storeKind: string; leaderLink?: LeaderLink }> = async (
   app,
-  { sequencer, metrics, version, storeKind },
+  { sequencer, metrics, version, storeKind, leaderLink },
 ) => {
   app.get(
     '/health',
     {
       config: { public: true },
-      schema: { summary: 'Liveness and role; 200 once recovery is done', tags: ['system'], security: [], response: { 200: HealthView, 503: { $ref: 'Problem#' } } },
+      schema: { summary: 'Liveness and role (leader or replica); 200 once recovery is done', tags: ['system'], security: [], response: { 200: HealthView, 503: { $ref: 'Problem#' } } },
     },
     async (request, reply) => {
+      const journalSequence = sequencer.journalHead?.sequence ?? 0;
+      if (sequencer.status === 'replica') return { status: 'ok' as const, role: 'replica' as const, version, store: storeKind, journalSequence, leader: leaderLink?.leader() ?? null };
       if (sequencer.status !== 'open') return sendProblem(reply, 'engine_unavailable', { detail: `The sequencer is ${sequencer.status}.` });
-      return { status: 'ok' as const, role: 'leader' as const, version, store: storeKind };
+      return { status: 'ok' as const, role: 'leader' as const, version, store: storeKind, journalSequence };
     },
   );
 
