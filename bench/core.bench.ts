@@ -1,8 +1,12 @@
 /**
- * Core benchmark: durable transfers through the real engine in-process (SqliteStore in WAL mode
- * with synchronous = FULL, openEngine, Sequencer, Ledger), at a given batch size.
+ * Core benchmark: durable transfers through the real engine in-process (openEngine, Sequencer,
+ * Ledger) on a real store, at a given batch size. The store is SqliteStore in WAL mode with
+ * synchronous = FULL (`--store sqlite`, the default) or PostgresStore (`--store postgres`) on a
+ * fresh schema of the server at `--db`, else TENGRI_BENCH_POSTGRES_URL, else
+ * postgres://postgres@127.0.0.1:5432/test; the schema is created for the scenario and dropped
+ * afterwards. Both stores are driven the same way, through `Store.append` as the sequencer calls it.
  *
- * For each batch size B it opens a fresh temporary data directory, creates the genesis records and
+ * For each batch size B it opens a fresh store (temporary data directory or schema), creates the genesis records and
  * 10,000 funded accounts, and then submits transfers between random accounts (seeded PRNG, so every
  * run submits the same commands) as requests of exactly B commands, with the sequencer's
  * batchCommandsMax set to B so that every batch holds exactly one request:
@@ -23,19 +27,19 @@
  * digests; recovery throughput is reported as a bonus figure. Run with --expose-gc (as
  * `npm run bench` does), it collects garbage before the timed window and before recovery.
  *
- *   npx tsx bench/core.bench.ts [--sizes 1,100,8190] [--out file.json] [--cpu-profile prefix]
+ *   npx tsx bench/core.bench.ts [--store sqlite|postgres] [--db URL] [--sizes 1,100,8190] [--out file.json] [--cpu-profile prefix]
  *
  * --cpu-profile writes V8 CPU profiles of the timed window and of recovery only, as
  * <prefix>-<size>-window.cpuprofile and <prefix>-<size>-recovery.cpuprofile; summarise them with
  * `npx tsx bench/profile-summary.ts FILE` or open them in Chrome DevTools.
  *
- * Without --out it writes bench/results/core-<date>.json. `npm run bench` (bench/run.ts) runs each
+ * Without --out it writes bench/results/core-<date>.json (core-postgres-<date>.json for PostgreSQL). `npm run bench` (bench/run.ts) runs each
  * batch size in its own process instead, so one scenario's heap and JIT state cannot affect the
  * next.
  */
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -44,9 +48,25 @@ import { recover } from '../src/engine/recovery.ts';
 import { Sequencer } from '../src/engine/sequencer.ts';
 import type { Command, CommandResult, CreateTransfer } from '../src/ledger/types.ts';
 import { stateDigest } from '../src/ledger/state-digest.ts';
+import { PostgresStore } from '../src/store/postgres-store.ts';
 import { SqliteStore } from '../src/store/sqlite-store.ts';
-import type { Distribution, MachineInfo } from './support.ts';
-import { distribution, fileStamp, machineInfo, resultsDirectory, round, seededRandom, writeJson } from './support.ts';
+import type { Store } from '../src/store/store.ts';
+import type { Distribution, MachineInfo, PostgresInfo, StoreKind } from './support.ts';
+import {
+  benchPostgresUrl,
+  cpuBusyShare,
+  distribution,
+  fileStamp,
+  freshPostgresSchema,
+  machineCpuTimes,
+  machineInfo,
+  parseStoreKind,
+  postgresInfo,
+  resultsDirectory,
+  round,
+  seededRandom,
+  writeJson,
+} from './support.ts';
 
 export interface ScenarioOptions {
   readonly batchSize: number;
@@ -78,6 +98,8 @@ export function defaultScenario(batchSize: number): ScenarioOptions {
 }
 
 export interface ScenarioResult {
+  /** The journal store the scenario ran on. */
+  readonly store: StoreKind;
   readonly options: ScenarioOptions;
   readonly endedBy: 'duration' | 'count';
   readonly setupMs: number;
@@ -102,6 +124,10 @@ export interface ScenarioResult {
     readonly commitShare: number;
     readonly otherShare: number;
   };
+  /** Share of all the machine's CPUs busy during the window (every process: this one, PostgreSQL, anything else running). */
+  readonly machineCpuBusy: number | null;
+  /** os.loadavg() (1, 5 and 15 minutes) before and after the window. */
+  readonly loadAverage: { readonly before: number[]; readonly after: number[] };
   /** Garbage collection pauses during the timed window. */
   readonly gc: { readonly pauses: number; readonly totalMs: number; readonly maxMs: number };
   readonly verification: {
@@ -109,6 +135,7 @@ export interface ScenarioResult {
     readonly notOk: Record<string, number>;
     readonly journalBatches: number;
     readonly transfersInLedger: number;
+    /** SQLite: the database file and its WAL after close; PostgreSQL: the schema's tables with indexes and TOAST. */
     readonly databaseBytes: number;
     readonly stateDigest: string;
     /** Time stateDigest() took over the live ledger (it walks every account's transfers). */
@@ -124,7 +151,41 @@ export interface CoreReport {
   readonly benchmark: 'core';
   readonly date: string;
   readonly machine: MachineInfo;
+  readonly store: StoreKind;
+  /** The server and its durability settings, for `--store postgres`. */
+  readonly postgres: PostgresInfo | null;
   readonly scenarios: ScenarioResult[];
+}
+
+/** Where a scenario keeps its journal. */
+export type StoreChoice = { readonly kind: 'sqlite' } | { readonly kind: 'postgres'; readonly url: string };
+
+/** A fresh, empty journal for one scenario: opened (and re-opened for recovery), measured, then removed. */
+interface Storage {
+  readonly kind: StoreKind;
+  open(): Promise<Store>;
+  bytes(): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+async function freshStorage(choice: StoreChoice, batchSize: number): Promise<Storage> {
+  if (choice.kind === 'sqlite') {
+    const directory = mkdtempSync(join(tmpdir(), `tengri-bench-${batchSize}-`));
+    const databasePath = join(directory, 'ledger.sqlite');
+    return {
+      kind: 'sqlite',
+      open: async () => new SqliteStore(databasePath),
+      bytes: async () => fileSize(databasePath) + fileSize(`${databasePath}-wal`),
+      dispose: async () => rmSync(directory, { recursive: true, force: true }),
+    };
+  }
+  const fresh = await freshPostgresSchema(choice.url, `core${batchSize}`);
+  return {
+    kind: 'postgres',
+    open: () => PostgresStore.open(choice.url, { schema: fresh.schema }),
+    bytes: () => fresh.bytes(),
+    dispose: () => fresh.drop(),
+  };
 }
 
 const asset = 'KZT';
@@ -137,18 +198,18 @@ export interface RunHooks {
   readonly cpuProfilePrefix?: string;
 }
 
-export async function runScenario(options: ScenarioOptions, hooks: RunHooks = {}): Promise<ScenarioResult> {
+export async function runScenario(options: ScenarioOptions, choice: StoreChoice = { kind: 'sqlite' }, hooks: RunHooks = {}): Promise<ScenarioResult> {
   const log = hooks.log ?? ((): void => {});
   const profiler = hooks.cpuProfilePrefix === undefined ? null : await CpuProfiler.start();
-  const directory = mkdtempSync(join(tmpdir(), `tengri-bench-${options.batchSize}-`));
-  const databasePath = join(directory, 'ledger.sqlite');
+  let storage: Storage | null = null;
   try {
+    storage = await freshStorage(choice, options.batchSize);
     // The live ledger is unreachable once runLive returns, so recovery below runs as after a
     // restart, without a second full ledger on the heap for the garbage collector to walk.
-    const { verification: live, ...result } = await runLive(options, databasePath, profiler, hooks, log);
+    const { verification: live, ...result } = await runLive(options, storage, profiler, hooks, log);
     collectGarbage();
 
-    const reopened = new SqliteStore(databasePath);
+    const reopened = await storage.open();
     await profiler?.begin();
     const recoveryStart = performance.now();
     const recovered = await recover(reopened);
@@ -169,7 +230,7 @@ export async function runScenario(options: ScenarioOptions, hooks: RunHooks = {}
     };
   } finally {
     profiler?.close();
-    rmSync(directory, { recursive: true, force: true });
+    await storage?.dispose();
   }
 }
 
@@ -177,10 +238,10 @@ type LiveVerification = Omit<ScenarioResult['verification'], 'recoveredDigestMat
 type LiveResult = Omit<ScenarioResult, 'verification'> & { readonly verification: LiveVerification };
 
 /** Setup, warm-up and the timed window on a fresh ledger; closes the engine and the store. */
-async function runLive(options: ScenarioOptions, databasePath: string, profiler: CpuProfiler | null, hooks: RunHooks, log: (line: string) => void): Promise<LiveResult> {
+async function runLive(options: ScenarioOptions, storage: Storage, profiler: CpuProfiler | null, hooks: RunHooks, log: (line: string) => void): Promise<LiveResult> {
   const { batchSize } = options;
   const setupStart = performance.now();
-  const store = new SqliteStore(databasePath);
+  const store = await storage.open();
   // Setup runs through its own sequencer with full-size batches, so that the accounts of the
   // batch-size-1 scenario do not take 20,000 fsyncs; the measured sequencer then takes over the
   // same ledger, store and journal head.
@@ -268,11 +329,15 @@ async function runLive(options: ScenarioOptions, databasePath: string, profiler:
   const latencies = new Float64Array(maxRequests);
   collectGarbage();
   await profiler?.begin();
+  const loadBefore = loadavg();
+  const cpuBefore = machineCpuTimes();
   measuring = true;
   const windowStart = performance.now();
   const submitted = await pump(sequencer.submit.bind(sequencer), pool, options.inFlight, windowStart + options.durationMs, latencies, check);
   const windowMs = performance.now() - windowStart;
   measuring = false;
+  const machineCpuBusy = cpuBusyShare(cpuBefore, machineCpuTimes());
+  const loadAfter = loadavg();
   await profiler?.end(`${hooks.cpuProfilePrefix}-window.cpuprofile`);
   // Let the observer deliver the last gc entries of the window.
   await new Promise((resolveTimeout) => setTimeout(resolveTimeout, 10));
@@ -291,8 +356,10 @@ async function runLive(options: ScenarioOptions, databasePath: string, profiler:
   const liveDigest = stateDigest(ledger);
   const digestMs = performance.now() - digestStart;
   await store.close();
+  const databaseBytes = await storage.bytes();
 
   return {
+    store: storage.kind,
     options,
     endedBy: submitted >= maxRequests ? 'count' : 'duration',
     setupMs: round(setupMs, 1),
@@ -318,6 +385,8 @@ async function runLive(options: ScenarioOptions, databasePath: string, profiler:
       commitShare: round(commitTotal / windowMs),
       otherShare: round(Math.max(0, 1 - (applyTotal + commitTotal) / windowMs)),
     },
+    machineCpuBusy,
+    loadAverage: { before: loadBefore.map((v) => round(v, 2)), after: loadAfter.map((v) => round(v, 2)) },
     gc: {
       pauses: gcPauses.length,
       totalMs: round(gcPauses.reduce((a, b) => a + b, 0), 1),
@@ -328,7 +397,7 @@ async function runLive(options: ScenarioOptions, databasePath: string, profiler:
       notOk: Object.fromEntries(notOk),
       journalBatches: sequencer.journalHead?.sequence ?? 0,
       transfersInLedger: ledger.transferCount,
-      databaseBytes: fileSize(databasePath) + fileSize(`${databasePath}-wal`),
+      databaseBytes,
       stateDigest: liveDigest,
       stateDigestMs: round(digestMs, 1),
     },
@@ -428,12 +497,12 @@ function fileSize(path: string): number {
 export function describeScenario(result: ScenarioResult): string {
   const { options, measured, commitLatencyMs: latency, sequencer, verification } = result;
   return [
-    `batch ${options.batchSize}: ${measured.transfersPerSecond.toLocaleString('en-US')} transfers/s`,
+    `${result.store}, batch ${options.batchSize}: ${measured.transfersPerSecond.toLocaleString('en-US')} transfers/s`,
     `(${measured.transfers} in ${measured.durationMs} ms, ${sequencer.batches} batches, ended by ${result.endedBy})`,
     `latency p50 ${latency.p50} ms p99 ${latency.p99} ms max ${latency.max} ms;`,
     `apply p50 ${sequencer.applyMs.p50} ms, commit p50 ${sequencer.commitMs.p50} ms;`,
     `time: apply ${Math.round(sequencer.applyShare * 100)}% commit ${Math.round(sequencer.commitShare * 100)}% other ${Math.round(sequencer.otherShare * 100)}%;`,
-    `gc ${result.gc.totalMs} ms;`,
+    `gc ${result.gc.totalMs} ms; machine CPU busy ${result.machineCpuBusy === null ? '?' : `${Math.round(result.machineCpuBusy * 100)}%`}, load ${result.loadAverage.after[0]};`,
     `all ok: ${verification.allOk}; recovery ${verification.recoveryCommandsPerSecond.toLocaleString('en-US')} commands/s, digest ${verification.recoveredDigestMatches ? 'matches' : 'DIFFERS'}`,
   ].join(' ');
 }
@@ -442,6 +511,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       sizes: { type: 'string', default: '1,100,8190' },
+      store: { type: 'string', default: 'sqlite' },
+      db: { type: 'string' },
       out: { type: 'string' },
       'cpu-profile': { type: 'string' },
     },
@@ -450,20 +521,23 @@ async function main(): Promise<void> {
   for (const size of sizes) {
     if (!Number.isInteger(size) || size < 1 || size > 65_536) throw new Error(`bad batch size ${size}`);
   }
+  const store = parseStoreKind(values.store);
+  const choice: StoreChoice = store === 'sqlite' ? { kind: 'sqlite' } : { kind: 'postgres', url: benchPostgresUrl(values.db) };
+  const postgres = choice.kind === 'postgres' ? await postgresInfo(choice.url) : null;
   const date = new Date();
   const scenarios: ScenarioResult[] = [];
   for (const size of sizes) {
-    process.stderr.write(`core benchmark, batch size ${size}\n`);
+    process.stderr.write(`core benchmark, ${store}, batch size ${size}${postgres === null ? '' : ` (PostgreSQL ${postgres.serverVersion} at ${postgres.url})`}\n`);
     const profile = values['cpu-profile'];
-    const result = await runScenario(defaultScenario(size), {
+    const result = await runScenario(defaultScenario(size), choice, {
       log: (line) => process.stderr.write(line + '\n'),
       ...(profile === undefined ? {} : { cpuProfilePrefix: `${profile}-${size}` }),
     });
     process.stderr.write(describeScenario(result) + '\n');
     scenarios.push(result);
   }
-  const report: CoreReport = { benchmark: 'core', date: date.toISOString(), machine: machineInfo(), scenarios };
-  const out = values.out ?? join(resultsDirectory, `core-${fileStamp(date)}.json`);
+  const report: CoreReport = { benchmark: 'core', date: date.toISOString(), machine: machineInfo(), store, postgres, scenarios };
+  const out = values.out ?? join(resultsDirectory, `core-${store === 'sqlite' ? '' : `${store}-`}${fileStamp(date)}.json`);
   writeJson(resolve(out), report);
   process.stderr.write(`wrote ${out}\n`);
   const failed = scenarios.some((s) => !s.verification.allOk || !s.verification.recoveredDigestMatches);
