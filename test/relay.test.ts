@@ -277,3 +277,18 @@ describe('tengri start --nats', () => {
     await server.exited;
   }, 60_000);
 });
+
+describe('tengri start --nats with NATS away', () => {
+  it('keeps serving writes; the events wait in the outbox', async () => {
+    const directory = temporaryDirectory();
+    // Nothing listens on port 1: the relay cannot connect and retries in the background.
+    const server = await spawnServer(directory, ['--nats', 'nats://127.0.0.1:1']);
+    children.push(server.child);
+    const http = client(server.url);
+    await onboardBank(http, `rn-${randomBytes(3).toString('hex')}`, 'RELNKZKA');
+    expect((await http.call<{ status: string }>('GET', '/health', undefined, null)).json.status).toBe('ok');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.stderr()).not.toMatch(/fatal/i);
+  }, 60_000);
+});

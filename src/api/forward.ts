@@ -70,6 +70,7 @@ export async function forwardToLeader(request: FastifyRequest, reply: FastifyRep
   if (leader === null) return notLeader(request, reply, null, 'This process is a replica and cannot forward the request.');
   if (request.headers[forwardedByHeader] !== undefined) return notLeader(request, reply, leader, 'The request was forwarded by a replica to another replica.');
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+  if (Number(request.headers['content-length'] ?? 0) > bodyBytesMax) return sendProblem(reply, 'body_too_large');
   const body = hasBody ? await readBody(request.raw, bodyBytesMax) : Buffer.alloc(0);
   if (body === null) return sendProblem(reply, 'body_too_large');
   const headers = new Headers();

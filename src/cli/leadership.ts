@@ -33,6 +33,8 @@ export interface LeadershipOptions {
   readonly leasePollMs: number;
   readonly tailMs: number;
   readonly log: Logger;
+  /** Record caps for when this process writes (see promoteEngine). */
+  readonly engine?: { readonly transfersMax?: number; readonly accountsMax?: number };
   /** Called once this process has become the writer (seed the ledger, start the relay, ...). */
   readonly onPromoted: () => Promise<void>;
   /** The lease was lost, or the copy cannot be kept: the process must stop. */
@@ -110,6 +112,12 @@ export class Leadership implements LeaderLink {
     });
   }
 
+  /** Stops following and competing for the lease at once (a leader keeps renewing until `stop`). */
+  halt(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
   /** Stops following and renewing, and gives the lease up if this process holds it. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -129,6 +137,12 @@ export class Leadership implements LeaderLink {
         if (Date.now() >= nextLeaseCheck) {
           if (!this.options.follow) {
             const grant = await this.store.acquireLease(this.options.holder, this.options.leaseTtlMs);
+            if (grant !== null && this.stopped) {
+              // Stopping: do not lead, give the lease straight back.
+              await this.store.releaseLease(this.options.holder, grant.token).catch(() => false);
+              this.roundDone();
+              return;
+            }
             if (grant !== null) {
               await this.takeOver(grant.token);
               this.roundDone();
@@ -190,19 +204,30 @@ export class Leadership implements LeaderLink {
       // up to this process's own first batch.
       this.store.setFencingToken(token);
       this.token = token;
-      await this.tail();
-      await promoteEngine(this.sequencer);
-      for (const waiter of [...this.waiters]) waiter.resolve(true);
-      this.options.log.info({ url: this.self, token: String(token), journalSequence: this.sequencer.journalHead?.sequence ?? 0 }, 'leading');
+      // Renew from the start: catching up may take longer than the lease lasts.
+      let renewedAt = Date.now();
       this.renewTimer = setInterval(() => {
         this.store.renewLease(this.options.holder, token, this.options.leaseTtlMs).then(
           (kept) => {
-            if (!kept && !this.stopped) this.options.onFatal(new Error(`lost the writer lease (token ${token}) to another process`));
+            if (kept) renewedAt = Date.now();
+            else if (!this.stopped) this.options.onFatal(new Error(`lost the writer lease (token ${token}) to another process`));
           },
-          (error: unknown) => this.options.log.warn({ err: error }, 'could not renew the writer lease; retrying'),
+          (error: unknown) => {
+            // Cut off from the database for longer than the lease lasts: another process may lead
+            // by now, so this one must not go on answering as the leader.
+            if (Date.now() - renewedAt >= this.options.leaseTtlMs && !this.stopped) {
+              this.options.onFatal(new Error(`could not renew the writer lease for ${Date.now() - renewedAt} ms: ${String(error)}`));
+            } else {
+              this.options.log.warn({ err: error }, 'could not renew the writer lease; retrying');
+            }
+          },
         );
       }, this.options.leaseRenewMs);
       this.renewTimer.unref();
+      await this.tail();
+      await promoteEngine(this.sequencer, this.options.engine ?? {});
+      for (const waiter of [...this.waiters]) waiter.resolve(true);
+      this.options.log.info({ url: this.self, token: String(token), journalSequence: this.sequencer.journalHead?.sequence ?? 0 }, 'leading');
       await this.options.onPromoted();
     } catch (error) {
       this.options.onFatal(error);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { capacityHeapBytes } from '../engine/capacity.ts';
+import { capacityHeapBytes, defaultCapacity } from '../engine/capacity.ts';
 import { buildApp } from '../api/app.ts';
 import type { LeaderLink } from '../api/forward.ts';
 import { openEngine, openReplica, type OpenedEngine } from '../engine/engine.ts';
@@ -52,6 +52,11 @@ const leasePollMs = 500;
 const replicaTailMs = 50;
 
 export async function start(options: StartOptions): Promise<void> {
+  if (options.db !== undefined && options.advertise === undefined && !['127.0.0.1', 'localhost', '::1'].includes(options.host)) {
+    // Other processes forward writes to the advertised URL; the address it listens on would name
+    // the loopback interface of this host.
+    throw new Error(`--db with --host ${options.host} needs --advertise <url>: the URL other Tengri processes reach this one at`);
+  }
   const logger = pino({ level: options.logLevel ?? 'info', redact: ['req.headers.authorization'] });
   const dir = dataDir(options.data);
   ensureDataDir(dir);
@@ -79,7 +84,9 @@ export async function start(options: StartOptions): Promise<void> {
     opened = await openReplica(postgres, engineOptions);
   }
   const { sequencer } = opened;
-  const capacity = sequencer.ledger.capacity;
+  // The caps this process applies as the writer (a replica replays without caps).
+  const fitting = defaultCapacity();
+  const capacity = { transfersMax: options.transfersMax ?? fitting.transfersMax, accountsMax: options.accountsMax ?? fitting.accountsMax };
   logger.info(
     {
       batches: opened.recoveredBatches,
@@ -125,9 +132,27 @@ export async function start(options: StartOptions): Promise<void> {
       else logger.info({ ...seeded.counts, credentials: seeded.credentialsPath }, 'seeded the pilot network');
     }
     if (options.nats !== undefined) {
-      relay = await OutboxRelay.start(store, { servers: options.nats, log: logger });
-      sequencer.observe({ onBatch: () => relay?.poke() });
-      logger.info({ nats: options.nats, position: relay.position }, 'outbox relay to NATS JetStream started');
+      // NATS being away must not stop payments: the outbox keeps the events, and the relay
+      // starts (and catches up) as soon as NATS answers.
+      const servers = options.nats;
+      void (async () => {
+        for (let attempt = 1; !stopping; attempt++) {
+          try {
+            const started = await OutboxRelay.start(store, { servers, log: logger });
+            if (stopping) {
+              await started.stop();
+              return;
+            }
+            relay = started;
+            sequencer.observe({ onBatch: () => relay?.poke() });
+            logger.info({ nats: servers, position: started.position }, 'outbox relay to NATS JetStream started');
+            return;
+          } catch (error) {
+            if (attempt === 1 || attempt % 20 === 0) logger.warn({ err: error, attempt }, 'could not start the outbox relay to NATS JetStream; retrying');
+            await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * attempt)));
+          }
+        }
+      })();
     }
   };
 
@@ -147,10 +172,14 @@ export async function start(options: StartOptions): Promise<void> {
     } else {
       await app.close();
     }
+    // Stop competing for the lease first, so a process that is shutting down never takes it; a
+    // leader gives the lease up only after its last batch is committed.
+    const held = leadership as Leadership | null;
+    held?.halt();
     const stopRelay = relay as OutboxRelay | null;
     await sequencer.close();
     if (stopRelay !== null) await Promise.race([stopRelay.stop(), new Promise((resolve) => setTimeout(resolve, 2000))]);
-    if (leadership !== null) await leadership.stop();
+    if (held !== null) await held.stop();
     await store.close();
     releaseLock();
     process.exit(exitCode);
@@ -185,6 +214,7 @@ export async function start(options: StartOptions): Promise<void> {
     leasePollMs,
     tailMs: replicaTailMs,
     log: logger,
+    engine: engineOptions,
     onPromoted: asWriter,
     onFatal: (error) => {
       logger.fatal({ err: error }, 'lost the writer role or could not keep the replica; exiting so a restart recovers from the journal');

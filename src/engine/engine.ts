@@ -55,11 +55,8 @@ export async function openReplica(store: Store, options: EngineOptions = {}): Pr
   const started = performance.now();
   const recovered = await recover(store);
   const recoveryMs = performance.now() - started;
-  const fitting = defaultCapacity();
-  recovered.ledger.setCapacity({
-    transfersMax: options.transfersMax ?? fitting.transfersMax,
-    accountsMax: options.accountsMax ?? fitting.accountsMax,
-  });
+  // No record caps while replicating: a replica must apply whatever the leader wrote (a cap
+  // refusal would be a divergence). They are set on promotion, for the records this process adds.
   const platform = platformOf(recovered.ledger);
   const sequencer = new Sequencer(recovered.ledger, store, recovered.head, {
     ...options,
@@ -76,7 +73,12 @@ export async function openReplica(store: Store, options: EngineOptions = {}): Pr
  * (the SQLite data directory's lock, or the PostgreSQL writer lease) and have replicated every
  * batch stored before it got it.
  */
-export async function promoteEngine(sequencer: Sequencer, options: Pick<EngineOptions, 'genesis'> = {}): Promise<void> {
+export async function promoteEngine(sequencer: Sequencer, options: Pick<EngineOptions, 'genesis' | 'transfersMax' | 'accountsMax'> = {}): Promise<void> {
+  const fitting = defaultCapacity();
+  sequencer.ledger.setCapacity({
+    transfersMax: options.transfersMax ?? fitting.transfersMax,
+    accountsMax: options.accountsMax ?? fitting.accountsMax,
+  });
   platformOf(sequencer.ledger).collectOutbox();
   sequencer.promote();
   if (sequencer.journalHead === null && options.genesis !== false) {

@@ -16,7 +16,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { Sequencer } from '../engine/sequencer.ts';
+import { EngineUnavailableError, type Sequencer } from '../engine/sequencer.ts';
 import type { Store } from '../store/store.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import { eventJson } from '../api/platform-views.ts';
@@ -131,7 +131,17 @@ export class WebhookDispatcher {
     if (sequencer.status === 'replica') {
       sequencer.observe({
         onPromote: () => {
-          this.activate().catch((error: unknown) => this.log?.error({ err: error }, 'could not load the webhook registrations; webhooks are not delivered'));
+          // A database blip must not leave the new leader without webhooks: retry until loaded.
+          void (async () => {
+            for (let attempt = 1; !this.active && !this.closed; attempt++) {
+              try {
+                await this.activate();
+              } catch (error) {
+                if (attempt === 1 || attempt % 20 === 0) this.log?.error({ err: error, attempt }, 'could not load the webhook registrations; retrying');
+                await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * attempt)));
+              }
+            }
+          })();
         },
       });
       return;
@@ -142,14 +152,23 @@ export class WebhookDispatcher {
   /** Loads the registrations and starts delivering. */
   activate(): Promise<void> {
     this.activating ??= (async () => {
-      const saved = this.persistence === null ? null : await this.persistence.load();
-      if (saved !== null) {
-        for (const [bank, registration] of Object.entries(JSON.parse(saved) as Record<string, WebhookRegistration>)) this.registrations.set(bank, registration);
+      try {
+        await this.load();
+      } catch (error) {
+        this.activating = null;
+        throw error;
       }
-      this.active = true;
-      for (const bank of this.registrations.keys()) this.kick(bank);
     })();
     return this.activating;
+  }
+
+  private async load(): Promise<void> {
+    const saved = this.persistence === null ? null : await this.persistence.load();
+    if (saved !== null) {
+      for (const [bank, registration] of Object.entries(JSON.parse(saved) as Record<string, WebhookRegistration>)) this.registrations.set(bank, registration);
+    }
+    this.active = true;
+    for (const bank of this.registrations.keys()) this.kick(bank);
   }
 
   get isActive(): boolean {
@@ -157,7 +176,7 @@ export class WebhookDispatcher {
   }
 
   async register(bank: string, url: string): Promise<{ url: string; secret: string; delivered: number }> {
-    if (!this.active) throw new Error('webhooks are registered with the leader');
+    if (!this.active) throw new EngineUnavailableError('webhook registrations are not loaded yet');
     const secret = `whsec_${randomBytes(32).toString('base64url')}`;
     // Start after the events already committed: a new endpoint receives what happens from now on
     // (earlier events are in GET /v1/events).
@@ -189,7 +208,7 @@ export class WebhookDispatcher {
   }
 
   async remove(bank: string): Promise<boolean> {
-    if (!this.active) throw new Error('webhooks are removed at the leader');
+    if (!this.active) throw new EngineUnavailableError('webhook registrations are not loaded yet');
     const removed = this.registrations.delete(bank);
     const worker = this.workers.get(bank);
     if (worker !== undefined) {

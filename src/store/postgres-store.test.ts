@@ -88,6 +88,23 @@ describe('PostgresStore specifics', () => {
       expect((await store.read(1, 10)).map(plainBatch)).toEqual(before);
     });
 
+    it('stores batch bodies compressed with lz4 when the server has it, and reads them back exactly', async () => {
+      const name = schema();
+      const store = await open(name);
+      const db = await raw();
+      const lz4 = (await db.query<{ has: boolean }>(`SELECT enumvals::text LIKE '%lz4%' AS has FROM pg_settings WHERE name = 'default_toast_compression'`)).rows[0]?.has === true;
+      const column = await db.query<{ attcompression: string }>(`SELECT attcompression FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'body'`, [`${q(name)}.journal`]);
+      expect(column.rows[0]!.attcompression).toBe(lz4 ? 'l' : '');
+      // A body large enough to be stored out of line and compressed.
+      const body = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) % 13);
+      await store.append(sampleBatch(1, { body }));
+      expect(Buffer.from((await store.read(1, 1))[0]!.body).equals(Buffer.from(body))).toBe(true);
+      if (lz4) {
+        const method = await db.query<{ method: string }>(`SELECT pg_column_compression(body) AS method FROM ${q(name)}.journal WHERE sequence = 1`);
+        expect(method.rows[0]!.method).toBe('lz4');
+      }
+    });
+
     it('re-creates missing triggers when opened again', async () => {
       const { name, store } = await storeWithBatches(1);
       await store.close();
@@ -357,6 +374,10 @@ describe('PostgresStore specifics', () => {
       await expect(oldLeader.append(sampleBatch(5))).rejects.toBeInstanceOf(StoreFencedError);
       await expect(oldLeader.append(sampleBatch(4))).rejects.toBeInstanceOf(StoreFencedError);
       expect((await newLeader.head())?.sequence).toBe(4);
+      // Metadata a leader keeps (webhook registrations, the relay's position) is fenced too.
+      await newLeader.setMeta('webhooks', 'new');
+      await expect(oldLeader.setMeta('webhooks', 'old')).rejects.toBeInstanceOf(StoreFencedError);
+      expect(await newLeader.getMeta('webhooks')).toBe('new');
     });
 
     it('a leader whose lease expired is fenced until it renews (nobody took over)', async () => {
