@@ -4,6 +4,7 @@
 // seconds with every acknowledged payment present exactly once; a stalled old leader that resumes
 // cannot write (fencing) and exits; `tengri verify --db` passes on the database.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase64url } from '../src/crypto/base64url.ts';
 import { generateKeyPair } from '../src/crypto/ed25519.ts';
@@ -13,6 +14,13 @@ import { freshSchema, postgresUrl } from './support/postgres.ts';
 import { repositoryRoot, runCli, temporaryDirectory, testToken } from './support/servers.ts';
 import { join } from 'node:path';
 
+const directories: string[] = [];
+/** A temporary data directory, removed after the file's tests. */
+function directoryForTest(): string {
+  const directory = temporaryDirectory();
+  directories.push(directory);
+  return directory;
+}
 const database = await postgresUrl('the fail-over test (test/failover.test.ts)');
 let schema: { schema: string; drop(): Promise<void> };
 const children: ChildProcess[] = [];
@@ -25,7 +33,7 @@ interface Started {
 }
 
 function start(): Started {
-  const child = spawn(process.execPath, [join(repositoryRoot, 'bin/tengri.js'), 'start', '--data', temporaryDirectory(), '--port', '0', '--db', database.url, '--db-schema', schema.schema], {
+  const child = spawn(process.execPath, [join(repositoryRoot, 'bin/tengri.js'), 'start', '--data', directoryForTest(), '--port', '0', '--db', database.url, '--db-schema', schema.schema], {
     cwd: repositoryRoot,
     env: { ...process.env, TENGRI_ADMIN_TOKEN: testToken },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,6 +75,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
+  // Give the killed processes a moment to let go of their files, then remove them.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
   await schema.drop();
   await database.stop();
 });

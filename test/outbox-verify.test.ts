@@ -4,15 +4,20 @@
 // an operator deleted) is accepted.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, onboardBank, openWallet, pay } from './support/platform.ts';
 import { runCli, spawnServer, temporaryDirectory } from './support/servers.ts';
-import { cpSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 
 let source: string;
+const directories: string[] = [];
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
 
 beforeAll(async () => {
   source = temporaryDirectory();
+  directories.push(source);
   const server = await spawnServer(source);
   const http = client(server.url);
   const key = await onboardBank(http, 'ob-bank', 'OUTBKZKA', { reserves: 10_000_000n, issue: 5_000_000n });
@@ -26,6 +31,7 @@ beforeAll(async () => {
 /** A copy of the ledger, changed by `tamper` through SQL. */
 function tampered(tamper: (db: Database.Database) => void): string {
   const copy = temporaryDirectory();
+  directories.push(copy);
   cpSync(source, copy, { recursive: true });
   const db = new Database(join(copy, 'ledger.sqlite'));
   tamper(db);

@@ -5,6 +5,7 @@
 // killed with SIGKILL while payments flow and restarted; and a bank whose durable consumer was
 // offline catches up from where it stopped, without repeats.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -14,6 +15,13 @@ import { client, onboardBank, openWallet, signedPayment, type Client, type Holde
 import { freshSchema, postgresUrl } from './support/postgres.ts';
 import { repositoryRoot, spawnServer, temporaryDirectory, testToken, type ServerProcess } from './support/servers.ts';
 
+const directories: string[] = [];
+/** A temporary data directory, removed after the file's tests. */
+function directoryForTest(): string {
+  const directory = temporaryDirectory();
+  directories.push(directory);
+  return directory;
+}
 const natsUrl = process.env.TENGRI_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 let nc: NatsConnection;
 try {
@@ -31,6 +39,9 @@ const children: ChildProcess[] = [];
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
+  // Give the killed processes a moment to let go of their files, then remove them.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   await nc.close();
   await database.stop();
@@ -109,7 +120,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox relay to NATS JetStream (
     const tag = randomBytes(4).toString('hex');
     const stream = `TENGRI_TEST_${tag}`;
     const prefix = `ttest${tag}.events`;
-    const directory = temporaryDirectory();
+    const directory = directoryForTest();
     const storeArgs: string[] = [];
     if (backend === 'postgres') {
       const schema = freshSchema(database.url);
@@ -235,7 +246,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox relay to NATS JetStream (
 describe('tengri start --nats', () => {
   it('runs the relay in the writer: a committed event reaches JetStream, and the relay resumes after a restart', async () => {
     const tag = randomBytes(4).toString('hex');
-    const directory = temporaryDirectory();
+    const directory = directoryForTest();
     // The default stream and subjects; events are told apart by this test's own bank id.
     const bank = `rs-${tag}`;
     const js = jetstream(nc);
@@ -280,7 +291,7 @@ describe('tengri start --nats', () => {
 
 describe('tengri start --nats with NATS away', () => {
   it('keeps serving writes; the events wait in the outbox', async () => {
-    const directory = temporaryDirectory();
+    const directory = directoryForTest();
     // Nothing listens on port 1: the relay cannot connect and retries in the background.
     const server = await spawnServer(directory, ['--nats', 'nats://127.0.0.1:1']);
     children.push(server.child);

@@ -5,12 +5,20 @@
 // request is never forwarded again; with the leader gone the followers keep serving reads and
 // refuse writes with a clear error, and forward to the next leader as soon as one starts.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, onboardBank, openWallet, signedPayment, type Client } from './support/platform.ts';
 import { freshSchema, postgresUrl } from './support/postgres.ts';
 import { repositoryRoot, temporaryDirectory, testToken } from './support/servers.ts';
 
+const directories: string[] = [];
+/** A temporary data directory, removed after the file's tests. */
+function directoryForTest(): string {
+  const directory = temporaryDirectory();
+  directories.push(directory);
+  return directory;
+}
 const database = await postgresUrl('the replica and stateless API process test (test/replicas.test.ts)');
 let schema: { schema: string; drop(): Promise<void> };
 const children: ChildProcess[] = [];
@@ -22,7 +30,7 @@ interface Started extends Client {
 
 /** Starts `tengri start --db` and resolves once it listens (as leader or replica). */
 function start(extra: string[] = []): Promise<Started> {
-  const child = spawn(process.execPath, [join(repositoryRoot, 'bin/tengri.js'), 'start', '--data', temporaryDirectory(), '--port', '0', '--db', database.url, '--db-schema', schema.schema, ...extra], {
+  const child = spawn(process.execPath, [join(repositoryRoot, 'bin/tengri.js'), 'start', '--data', directoryForTest(), '--port', '0', '--db', database.url, '--db-schema', schema.schema, ...extra], {
     cwd: repositoryRoot,
     env: { ...process.env, TENGRI_ADMIN_TOKEN: testToken },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,6 +62,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
+  // Give the killed processes a moment to let go of their files, then remove them.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
   await schema.drop();
   await database.stop();
 });
