@@ -3,71 +3,24 @@
 // SIGKILL under a steady load of payments sent to the standby, the standby takes over within 5
 // seconds with every acknowledged payment present exactly once; a stalled old leader that resumes
 // cannot write (fencing) and exits; `tengri verify --db` passes on the database.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase64url } from '../src/crypto/base64url.ts';
 import { generateKeyPair } from '../src/crypto/ed25519.ts';
 import { signPayment } from '../src/crypto/payment-signature.ts';
 import { client } from './support/platform.ts';
 import { freshSchema, postgresUrl } from './support/postgres.ts';
-import { repositoryRoot, runCli, temporaryDirectory, testToken } from './support/servers.ts';
-import { join } from 'node:path';
+import { removeScratchDirectories, runCli, scratchDirectory, watchTengri, type WatchedProcess } from './support/servers.ts';
 
-const directories: string[] = [];
-/** A temporary data directory, removed after the file's tests. */
-function directoryForTest(): string {
-  const directory = temporaryDirectory();
-  directories.push(directory);
-  return directory;
-}
 const database = await postgresUrl('the fail-over test (test/failover.test.ts)');
 let schema: { schema: string; drop(): Promise<void> };
 const children: ChildProcess[] = [];
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | string>;
-  /** Resolves with the URL once the process logs `msg` ('listening' as a replica, 'leading' once it writes). */
-  when(msg: string): Promise<string>;
-}
-
-function start(): Started {
-  const child = spawn(process.execPath, [join(repositoryRoot, 'bin/tengri.js'), 'start', '--data', directoryForTest(), '--port', '0', '--db', database.url, '--db-schema', schema.schema], {
-    cwd: repositoryRoot,
-    env: { ...process.env, TENGRI_ADMIN_TOKEN: testToken },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const seen = new Map<string, string>();
-  const waiters: { msg: string; resolve: (url: string) => void }[] = [];
-  let buffered = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    let newline;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      try {
-        const entry = JSON.parse(line) as { msg?: string; url?: string };
-        if (entry.msg !== undefined && typeof entry.url === 'string') {
-          seen.set(entry.msg, entry.url);
-          for (const waiter of waiters.filter((w) => w.msg === entry.msg)) waiter.resolve(entry.url);
-        }
-      } catch {
-        // not a log line
-      }
-    }
-  });
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
-  return {
-    child,
-    exited,
-    when: (msg) => {
-      const url = seen.get(msg);
-      return url !== undefined ? Promise.resolve(url) : new Promise((resolve) => waiters.push({ msg, resolve }));
-    },
-  };
+/** A `tengri start --db` process; `when('listening')` gives its URL as a replica, `when('leading')` once it writes. */
+function start(): WatchedProcess {
+  const started = watchTengri(['start', '--data', scratchDirectory(), '--port', '0', '--db', database.url, '--db-schema', schema.schema]);
+  children.push(started.child);
+  return started;
 }
 
 beforeAll(async () => {
@@ -77,7 +30,7 @@ afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   // Give the killed processes a moment to let go of their files, then remove them.
   await new Promise((resolve) => setTimeout(resolve, 100));
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+  removeScratchDirectories();
   await schema.drop();
   await database.stop();
 });

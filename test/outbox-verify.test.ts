@@ -6,18 +6,14 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, onboardBank, openWallet, pay } from './support/platform.ts';
-import { runCli, spawnServer, temporaryDirectory } from './support/servers.ts';
-import { cpSync, rmSync } from 'node:fs';
+import { removeScratchDirectories, runCli, scratchDirectory, spawnServer } from './support/servers.ts';
+import { cpSync } from 'node:fs';
 
 let source: string;
-const directories: string[] = [];
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
+afterAll(removeScratchDirectories);
 
 beforeAll(async () => {
-  source = temporaryDirectory();
-  directories.push(source);
+  source = scratchDirectory();
   const server = await spawnServer(source);
   const http = client(server.url);
   const key = await onboardBank(http, 'ob-bank', 'OUTBKZKA', { reserves: 10_000_000n, issue: 5_000_000n });
@@ -30,8 +26,7 @@ beforeAll(async () => {
 
 /** A copy of the ledger, changed by `tamper` through SQL. */
 function tampered(tamper: (db: Database.Database) => void): string {
-  const copy = temporaryDirectory();
-  directories.push(copy);
+  const copy = scratchDirectory();
   cpSync(source, copy, { recursive: true });
   const db = new Database(join(copy, 'ledger.sqlite'));
   tamper(db);

@@ -4,24 +4,15 @@
 // in commit order per wallet and per bank (the same order as GET /v1/events), although the relay is
 // killed with SIGKILL while payments flow and restarted; and a bank whose durable consumer was
 // offline catches up from where it stopped, without repeats.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { client, onboardBank, openWallet, signedPayment, type Client, type Holder } from './support/platform.ts';
 import { freshSchema, postgresUrl } from './support/postgres.ts';
-import { repositoryRoot, spawnServer, temporaryDirectory, testToken, type ServerProcess } from './support/servers.ts';
+import { removeScratchDirectories, scratchDirectory, spawnServer, testToken, watchTengri, type ServerProcess, type WatchedProcess } from './support/servers.ts';
 
-const directories: string[] = [];
-/** A temporary data directory, removed after the file's tests. */
-function directoryForTest(): string {
-  const directory = temporaryDirectory();
-  directories.push(directory);
-  return directory;
-}
 const natsUrl = process.env.TENGRI_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 let nc: NatsConnection;
 try {
@@ -41,7 +32,7 @@ afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   // Give the killed processes a moment to let go of their files, then remove them.
   await new Promise((resolve) => setTimeout(resolve, 100));
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+  removeScratchDirectories();
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   await nc.close();
   await database.stop();
@@ -56,19 +47,10 @@ interface EventJson {
   payment: string | null;
 }
 
-function startRelay(args: string[]): { child: ChildProcess; started: Promise<void>; exited: Promise<number | string> } {
-  const child = spawn(process.execPath, [join(repositoryRoot, 'bin/tengri.js'), 'relay', ...args], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let errors = '';
-  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
-  const started = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('"relay started"')) resolve();
-    });
-    void exited.then((code) => reject(new Error(`tengri relay exited (${code}) before it started: ${errors}`)));
-  });
-  return { child, started, exited };
+function startRelay(args: string[]): WatchedProcess {
+  const relay = watchTengri(['relay', ...args]);
+  children.push(relay.child);
+  return relay;
 }
 
 /** Pulls every message of a durable consumer that is there now; acks each. Returns the events. */
@@ -120,7 +102,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox relay to NATS JetStream (
     const tag = randomBytes(4).toString('hex');
     const stream = `TENGRI_TEST_${tag}`;
     const prefix = `ttest${tag}.events`;
-    const directory = directoryForTest();
+    const directory = scratchDirectory();
     const storeArgs: string[] = [];
     if (backend === 'postgres') {
       const schema = freshSchema(database.url);
@@ -152,7 +134,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox relay to NATS JetStream (
 
     const relayArgs = ['--nats', natsUrl, '--stream', stream, '--subject-prefix', prefix, ...storeArgs];
     const first = startRelay(relayArgs);
-    await first.started;
+    await first.when('relay started');
 
     // Each wallet pays the wallet across from it in the other bank, one payment at a time, all
     // wallets at once; the payments each wallet made are acknowledged in this order.
@@ -194,7 +176,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox relay to NATS JetStream (
     // Phase 2: payments while no relay runs. Phase 3: a new relay resumes while payments go on.
     await payUntil(420);
     const second = startRelay(relayArgs);
-    await second.started;
+    await second.when('relay started');
     await payUntil(540);
 
     const expectedA = await bankEvents(http, bankA);
@@ -246,7 +228,7 @@ describe.each(['sqlite', 'postgres'] as const)('outbox relay to NATS JetStream (
 describe('tengri start --nats', () => {
   it('runs the relay in the writer: a committed event reaches JetStream, and the relay resumes after a restart', async () => {
     const tag = randomBytes(4).toString('hex');
-    const directory = directoryForTest();
+    const directory = scratchDirectory();
     // The default stream and subjects; events are told apart by this test's own bank id.
     const bank = `rs-${tag}`;
     const js = jetstream(nc);
@@ -291,7 +273,7 @@ describe('tengri start --nats', () => {
 
 describe('tengri start --nats with NATS away', () => {
   it('keeps serving writes; the events wait in the outbox', async () => {
-    const directory = directoryForTest();
+    const directory = scratchDirectory();
     // Nothing listens on port 1: the relay cannot connect and retries in the background.
     const server = await spawnServer(directory, ['--nats', 'nats://127.0.0.1:1']);
     children.push(server.child);

@@ -4,21 +4,12 @@
 // reads are served from each process's own copy; leader-only reads are forwarded; a forwarded
 // request is never forwarded again; with the leader gone the followers keep serving reads and
 // refuse writes with a clear error, and forward to the next leader as soon as one starts.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, onboardBank, openWallet, signedPayment, type Client } from './support/platform.ts';
 import { freshSchema, postgresUrl } from './support/postgres.ts';
-import { repositoryRoot, temporaryDirectory, testToken } from './support/servers.ts';
+import { removeScratchDirectories, scratchDirectory, spawnServer, testToken } from './support/servers.ts';
 
-const directories: string[] = [];
-/** A temporary data directory, removed after the file's tests. */
-function directoryForTest(): string {
-  const directory = temporaryDirectory();
-  directories.push(directory);
-  return directory;
-}
 const database = await postgresUrl('the replica and stateless API process test (test/replicas.test.ts)');
 let schema: { schema: string; drop(): Promise<void> };
 const children: ChildProcess[] = [];
@@ -29,32 +20,10 @@ interface Started extends Client {
 }
 
 /** Starts `tengri start --db` and resolves once it listens (as leader or replica). */
-function start(extra: string[] = []): Promise<Started> {
-  const child = spawn(process.execPath, [join(repositoryRoot, 'bin/tengri.js'), 'start', '--data', directoryForTest(), '--port', '0', '--db', database.url, '--db-schema', schema.schema, ...extra], {
-    cwd: repositoryRoot,
-    env: { ...process.env, TENGRI_ADMIN_TOKEN: testToken },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let newline;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        try {
-          const entry = JSON.parse(line) as { msg?: string; url?: string };
-          if (entry.msg === 'listening' && typeof entry.url === 'string') resolve(Object.assign(client(entry.url), { child, exited }));
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    void exited.then((code) => reject(new Error(`tengri start exited (${code}) before it listened`)));
-  });
+async function start(extra: string[] = []): Promise<Started> {
+  const server = await spawnServer(scratchDirectory(), ['--db', database.url, '--db-schema', schema.schema, ...extra]);
+  children.push(server.child);
+  return Object.assign(client(server.url), { child: server.child, exited: server.exited });
 }
 
 beforeAll(async () => {
@@ -64,7 +33,7 @@ afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   // Give the killed processes a moment to let go of their files, then remove them.
   await new Promise((resolve) => setTimeout(resolve, 100));
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+  removeScratchDirectories();
   await schema.drop();
   await database.stop();
 });

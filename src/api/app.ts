@@ -9,6 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Sequencer } from '../engine/sequencer.ts';
 import { EngineOverloadedError, EngineUnavailableError } from '../engine/sequencer.ts';
 import { bodyBytesMax } from '../limits.ts';
+import { StoreFencedError } from '../store/postgres-store.ts';
 import { hubFor } from '../events/hub.ts';
 import { fileWebhookPersistence, WebhookDispatcher, type WebhookPersistence } from '../events/webhooks.ts';
 import { platformOf } from '../platform/index.ts';
@@ -135,7 +136,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       reply.header('retry-after', String(error.retryAfterSeconds));
       return sendProblem(reply, 'engine_overloaded');
     }
-    if (error instanceof EngineUnavailableError) {
+    if (error instanceof EngineUnavailableError || error instanceof StoreFencedError) {
+      // StoreFencedError: this process lost the writer lease (it is about to exit); a metadata
+      // write such as a webhook registration was refused and changed nothing.
       reply.header('retry-after', '5');
       return sendProblem(reply, 'engine_unavailable');
     }

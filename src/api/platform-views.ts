@@ -208,12 +208,17 @@ export function paymentRequestJson(r: PaymentRequest) {
 }
 
 export function eventJson(e: PlatformEvent) {
+  return eventJsonAt(e, isoTime(e.at));
+}
+
+/** `eventJson` with the event's time already formatted (for many events of one batch). */
+export function eventJsonAt(e: PlatformEvent, at: string) {
   return {
     id: `${e.bank}:${e.seq}`,
     seq: e.seq,
     bank: e.bank,
     type: e.type,
-    at: isoTime(e.at),
+    at,
     wallet: e.wallet,
     payment: e.payment,
     counterparty: e.counterparty,

@@ -130,8 +130,22 @@ export interface ServerProcess {
 }
 
 /** Runs `node bin/tengri.js start --port 0` on `directory` and resolves once it listens. */
-export function spawnServer(directory: string, extraArguments: string[] = [], timeoutMs = 30_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [join(repositoryRoot, 'bin/tengri.js'), 'start', '--data', directory, '--port', '0', ...extraArguments], {
+/** A running `tengri` process whose JSON log lines are watched. */
+export interface WatchedProcess {
+  readonly child: ChildProcess;
+  /** Resolves with the exit code or signal once the process has ended. */
+  readonly exited: Promise<number | string>;
+  stderr(): string;
+  /**
+   * Resolves with the log line's `url` field (or '' when it has none) once the process logs `msg`
+   * (at once if it already did); rejects if the process exits first or `timeoutMs` passes.
+   */
+  when(msg: string, timeoutMs?: number): Promise<string>;
+}
+
+/** Runs `node bin/tengri.js <args>` with the test operator token and watches its log lines. */
+export function watchTengri(args: string[]): WatchedProcess {
+  const child = spawn(process.execPath, [join(repositoryRoot, 'bin/tengri.js'), ...args], {
     cwd: repositoryRoot,
     env: { ...process.env, TENGRI_ADMIN_TOKEN: testToken },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -143,42 +157,77 @@ export function spawnServer(directory: string, extraArguments: string[] = [], ti
   const exited = new Promise<number | string>((resolveExit) => {
     child.on('exit', (code, signal) => resolveExit(code ?? signal ?? 'unknown'));
   });
-  return new Promise((resolveStart, rejectStart) => {
-    let buffered = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rejectStart(new Error(`server did not start within ${timeoutMs} ms: ${errors}`));
-    }, timeoutMs);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let newline;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        try {
-          const entry = JSON.parse(line) as { msg?: string; url?: string };
-          if (entry.msg === 'listening' && typeof entry.url === 'string') {
-            clearTimeout(timer);
-            resolveStart({ url: entry.url, token: testToken, child, exited, stderr: () => errors });
-          }
-        } catch {
-          // not a log line
-        }
+  const seen = new Map<string, string>();
+  const waiters: { msg: string; resolve: (url: string) => void }[] = [];
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let newline;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      let entry: { msg?: unknown; url?: unknown };
+      try {
+        entry = JSON.parse(line) as { msg?: unknown; url?: unknown };
+      } catch {
+        continue; // not a log line
       }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      rejectStart(new Error(`server exited (${code}) before listening: ${errors}`));
-    });
+      if (typeof entry.msg !== 'string') continue;
+      const url = typeof entry.url === 'string' ? entry.url : '';
+      seen.set(entry.msg, url);
+      for (const waiter of waiters.filter((w) => w.msg === entry.msg)) waiter.resolve(url);
+    }
   });
+  return {
+    child,
+    exited,
+    stderr: () => errors,
+    when(msg, timeoutMs = 30_000) {
+      const url = seen.get(msg);
+      if (url !== undefined) return Promise.resolve(url);
+      return new Promise((resolveWhen, rejectWhen) => {
+        const timer = setTimeout(() => rejectWhen(new Error(`tengri ${args[0]} did not log "${msg}" within ${timeoutMs} ms: ${errors}`)), timeoutMs);
+        waiters.push({
+          msg,
+          resolve: (found) => {
+            clearTimeout(timer);
+            resolveWhen(found);
+          },
+        });
+        void exited.then((code) => {
+          clearTimeout(timer);
+          rejectWhen(new Error(`tengri ${args[0]} exited (${code}) before it logged "${msg}": ${errors}`));
+        });
+      });
+    },
+  };
 }
 
-/**
- * Resolves once the process's /health answers 200 with role 'leader'. On PostgreSQL a `tengri
- * start` process listens before it may write (as a standby or a replica) and leads only once it
- * holds the writer lease: after a SIGKILLed leader, when that leader's lease has expired (~3.5 s).
- * Rejects when the process exits first or `timeoutMs` passes, with what /health last answered.
- */
+/** Runs `node bin/tengri.js start --port 0` on `directory` and resolves once it listens. */
+export async function spawnServer(directory: string, extraArguments: string[] = [], timeoutMs = 30_000): Promise<ServerProcess> {
+  const watched = watchTengri(['start', '--data', directory, '--port', '0', ...extraArguments]);
+  try {
+    const url = await watched.when('listening', timeoutMs);
+    return { url, token: testToken, child: watched.child, exited: watched.exited, stderr: watched.stderr };
+  } catch (error) {
+    watched.child.kill('SIGKILL');
+    throw error;
+  }
+}
+
+const scratch: string[] = [];
+
+/** A temporary directory that `removeScratchDirectories()` (called in a file's afterAll) removes. */
+export function scratchDirectory(): string {
+  const directory = temporaryDirectory();
+  scratch.push(directory);
+  return directory;
+}
+
+export function removeScratchDirectories(): void {
+  for (const directory of scratch.splice(0)) rmSync(directory, { recursive: true, force: true });
+}
+
 export async function untilLeader(server: ServerProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'nothing';
